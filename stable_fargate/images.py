@@ -1,0 +1,204 @@
+"""Images that cannot change under a running service: HardenedRepository and ImageRef."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from stable_fargate import defaults
+from stable_fargate.environments import AccountRegion
+from stable_fargate.errors import ConfigError
+
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+_REPOSITORY = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+
+PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+"""What an environment account may do to a release repository: pull, nothing else."""
+
+
+def check_image_version(service: str, version: object) -> str:
+    """Refuse a missing, malformed or moving tag; return the tag or digest unchanged."""
+    if not isinstance(version, str) or not version.strip():
+        raise ConfigError(
+            service, "image tag", version,
+            "Give an immutable release tag such as v1.4.2 or a digest sha256:<64 hex>.",
+        )
+    if version.startswith("sha256:"):
+        if not _DIGEST.match(version):
+            raise ConfigError(service, "image digest", version, "A digest is sha256: followed by 64 lower-case hex digits.")
+        return version
+    if not _TAG.match(version):
+        raise ConfigError(service, "image tag", version, "Use letters, digits, '.', '_' and '-' (at most 128), e.g. v1.4.2.")
+    lowered = version.lower()
+    if lowered in defaults.MOVING_TAGS or any(lowered.startswith(f"{t}-") for t in ("latest", "main", "master")):
+        raise ConfigError(
+            service, "image tag", version,
+            "This tag names a branch or channel and moves between builds; pin the release tag "
+            "(v1.4.2) or the digest (sha256:...) that CI pushed.",
+        )
+    return version
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """How a service names its image: an immutable tag or a digest, never a moving tag.
+
+    Build one with :meth:`release` (a HardenedRepository in the registry account) or
+    :meth:`external` (a full reference to another registry). The same ImageRef is promoted
+    from staging to prod unchanged, so prod runs the bytes staging tested.
+    """
+
+    repository: str
+    version: str
+    registry: AccountRegion | None = None
+
+    def __post_init__(self) -> None:
+        check_image_version(f"image {self.repository}", self.version)
+
+    @classmethod
+    def release(cls, repository_name: str, version: str, *, registry: AccountRegion) -> ImageRef:
+        """An image in a HardenedRepository of the registry account, by tag or digest."""
+        if not _REPOSITORY.match(repository_name):
+            raise ConfigError(
+                f"image {repository_name}", "repository", repository_name, "Use an ECR repository name such as portfolio-api."
+            )
+        return cls(repository=repository_name, version=version, registry=registry)
+
+    @classmethod
+    def external(cls, reference: str) -> ImageRef:
+        """A full reference to another registry: ``host/name:tag`` or ``host/name@sha256:...``."""
+        if "@" in reference:
+            name, _, version = reference.partition("@")
+        else:
+            slash = reference.rfind("/")
+            colon = reference.rfind(":")
+            if colon <= slash:
+                raise ConfigError(
+                    f"image {reference}", "image tag", "", "A reference without a tag means latest; add a release tag or @sha256 digest.",
+                )
+            name, version = reference[:colon], reference[colon + 1:]
+        return cls(repository=name, version=version)
+
+    @property
+    def is_digest(self) -> bool:
+        return self.version.startswith("sha256:")
+
+    @property
+    def reference(self) -> str:
+        """The human-readable reference (registry host left out for registry images)."""
+        return f"{self.repository}{'@' if self.is_digest else ':'}{self.version}"
+
+    def checked_for(self, service: str) -> ImageRef:
+        """Re-check the version naming the service that uses it (for the error message)."""
+        check_image_version(service, self.version)
+        return self
+
+    def container_image(self, scope: Construct, construct_id: str) -> ecs.ContainerImage:
+        """The ECS image; for a registry image, pull permission goes to the execution role."""
+        if self.registry is None:
+            return ecs.ContainerImage.from_registry(self.reference)
+        arn = (
+            f"arn:aws:ecr:{self.registry.region}:{self.registry.account}:repository/{self.repository}"
+        )
+        repository = ecr.Repository.from_repository_attributes(
+            scope, construct_id, repository_arn=arn, repository_name=self.repository
+        )
+        return ecs.ContainerImage.from_ecr_repository(repository, tag=self.version)
+
+
+class HardenedRepository(Construct):
+    """An ECR repository that cannot serve the wrong image.
+
+    IMMUTABLE tags (a tag, once pushed, always means the same bytes), scan on push, KMS
+    encryption, a lifecycle policy, and pull rights for the listed environment accounts only.
+
+    :param repository_name: the ECR repository name.
+    :param pull_accounts: the environment accounts that may pull (12-digit ids; no ``*``).
+    :param encryption_key: the registry's KMS key.
+    :param keep_release_images: release images (tags starting ``v``) kept.
+        Default: ``defaults.KEEP_RELEASE_IMAGES``.
+    :param untagged_expiry_days: days after which untagged images expire.
+        Default: ``defaults.UNTAGGED_IMAGE_EXPIRY_DAYS``.
+    :param retain: keep the repository and its images when the stack deletes or replaces it.
+        Default: True (a registry outlives every environment that pulls from it).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        repository_name: str,
+        pull_accounts: Sequence[str],
+        encryption_key: kms.IKey,
+        keep_release_images: int = defaults.KEEP_RELEASE_IMAGES,
+        untagged_expiry_days: int = defaults.UNTAGGED_IMAGE_EXPIRY_DAYS,
+        retain: bool = True,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        subject = f"repository {repository_name}"
+        if not _REPOSITORY.match(repository_name):
+            raise ConfigError(subject, "repository_name", repository_name, "Use lower-case letters, digits, '-', '_', '.' and '/'.")
+        if not pull_accounts:
+            raise ConfigError(subject, "pull_accounts", list(pull_accounts), "List the environment accounts that pull this image.")
+        for account in pull_accounts:
+            if not isinstance(account, str) or not _ACCOUNT.match(account):
+                raise ConfigError(
+                    subject, "pull_accounts", account,
+                    "Give 12-digit account ids; a wildcard would let any AWS account pull your images.",
+                )
+        if keep_release_images < 1:
+            raise ConfigError(subject, "keep_release_images", keep_release_images, "Keep at least one release image to roll back to.")
+        if untagged_expiry_days < 1:
+            raise ConfigError(subject, "untagged_expiry_days", untagged_expiry_days, "Use at least 1 day.")
+
+        self.repository = ecr.Repository(
+            self,
+            "Repository",
+            repository_name=repository_name,
+            image_tag_mutability=ecr.TagMutability.IMMUTABLE,
+            image_scan_on_push=True,
+            encryption=ecr.RepositoryEncryption.KMS,
+            encryption_key=encryption_key,
+            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+            empty_on_delete=not retain,
+            lifecycle_rules=[
+                ecr.LifecycleRule(
+                    rule_priority=1,
+                    description=f"Expire untagged images after {untagged_expiry_days} days",
+                    tag_status=ecr.TagStatus.UNTAGGED,
+                    max_image_age=Duration.days(untagged_expiry_days),
+                ),
+                ecr.LifecycleRule(
+                    rule_priority=2,
+                    description=f"Keep the last {keep_release_images} release images",
+                    tag_status=ecr.TagStatus.TAGGED,
+                    tag_prefix_list=[defaults.RELEASE_TAG_PREFIX],
+                    max_image_count=keep_release_images,
+                ),
+            ],
+        )
+        self.repository.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="PullFromEnvironmentAccounts",
+                principals=[iam.AccountPrincipal(a) for a in dict.fromkeys(pull_accounts)],
+                actions=list(PULL_ACTIONS),
+            )
+        )
+        self.name = repository_name
+        self.pull_accounts = tuple(dict.fromkeys(pull_accounts))
+
+    def image(self, version: str) -> ImageRef:
+        """An ImageRef to ``version`` of this repository, in this stack's account and region."""
+        stack = Stack.of(self)
+        return ImageRef.release(self.name, version, registry=AccountRegion(stack.account, stack.region))

@@ -1,0 +1,1 @@
+"""The sample app's compositions: stacks only compose stable_fargate constructs."""

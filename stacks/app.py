@@ -1,0 +1,38 @@
+"""Build the whole sample app into a cdk.App: Registry plus one stage per environment."""
+
+from __future__ import annotations
+
+from aws_cdk import App, Environment, Validations
+from cdk_nag import AwsSolutionsChecks, PCIDSS321Checks
+
+from stable_fargate import AppConfig, load_app_config
+from stacks.registry import RegistryStack
+from stacks.stage import EnvironmentStage
+
+
+def load_config(app: App) -> AppConfig:
+    """The app's environments from cdk.json's ``stable_fargate`` context."""
+    return load_app_config({"stable_fargate": app.node.try_get_context("stable_fargate")})
+
+
+def pin_availability_zones(app: App, config: AppConfig) -> None:
+    """Answer CDK's AZ lookup from the environments' own data, so synth never calls AWS and
+    the AZs in the templates are the ones cdk.json declares."""
+    for env in config.environments:
+        key = f"availability-zones:account={env.account}:region={env.region}"
+        app.node.set_context(key, list(env.availability_zones))
+
+
+def build_app(app: App, config: AppConfig | None = None) -> dict[str, EnvironmentStage]:
+    """Compose the sample app into ``app`` and attach the nag packs; return the stages."""
+    config = config or load_config(app)
+    pin_availability_zones(app, config)
+    RegistryStack(
+        app,
+        "Registry",
+        pull_accounts=config.accounts,
+        env=Environment(account=config.tooling.account, region=config.tooling.region),
+    )
+    stages = {env.name: EnvironmentStage(app, config=config, environment=env) for env in config.environments}
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app), PCIDSS321Checks(app))
+    return stages

@@ -1,0 +1,52 @@
+"""The shared Registry stack in the tooling account: release repositories and the
+pull-through cache for ECR Public."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aws_cdk import Stack
+from aws_cdk import aws_ecr as ecr
+from constructs import Construct
+
+from stable_fargate import HardenedRepository, defaults
+from stable_fargate.network import PlatformKey
+
+SAMPLE_REPOSITORIES = ("portfolio-api", "portfolio-import", "reconciliation")
+"""The sample app's three services, one release repository each."""
+
+
+class RegistryStack(Stack):
+    """Release repositories that every environment pulls from, and a pull-through cache so
+    that builds' base images do not depend on a public registry's availability or limits."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        pull_accounts: Sequence[str],
+        repository_names: Sequence[str] = SAMPLE_REPOSITORIES,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.key = PlatformKey(self, "RegistryKey", description="Encrypts the release image repositories")
+        self.repositories = {
+            name: HardenedRepository(
+                self,
+                "".join(part.capitalize() for part in name.split("-")),
+                repository_name=name,
+                pull_accounts=pull_accounts,
+                encryption_key=self.key.key,
+            )
+            for name in repository_names
+        }
+        # ECR Public needs no upstream credentials; the cache lives under one prefix.
+        ecr.CfnPullThroughCacheRule(
+            self,
+            "EcrPublicCache",
+            ecr_repository_prefix=defaults.ECR_PUBLIC_CACHE_PREFIX,
+            upstream_registry="ecr-public",
+            upstream_registry_url="public.ecr.aws",
+        )

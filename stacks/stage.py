@@ -1,0 +1,27 @@
+"""One cdk.Stage per environment, so that `cdk deploy 'Prod/*'` deploys prod alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Environment, Stage
+from constructs import Construct
+
+from stable_fargate import AppConfig, EnvironmentSpec
+from stacks.platform import PlatformStack
+
+
+class EnvironmentStage(Stage):
+    """Every stack of one environment, deployed to that environment's account and region."""
+
+    def __init__(
+        self, scope: Construct, *, config: AppConfig, environment: EnvironmentSpec, **kwargs: Any
+    ) -> None:
+        super().__init__(
+            scope,
+            environment.stage_name,
+            env=Environment(account=environment.account, region=environment.region),
+            **kwargs,
+        )
+        self.environment = environment
+        self.platform = PlatformStack(self, "Platform", environment=environment)
