@@ -55,6 +55,16 @@ class PlatformKey(Construct):
                 },
             )
         )
+        # CloudWatch alarms publish to topics encrypted with this key.
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarms",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            )
+        )
 
 
 class PrivateNetwork(Construct):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Stack
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from stable_fargate import EnvironmentSpec
@@ -12,7 +13,12 @@ from stable_fargate.network import HardenedCluster, PlatformKey, PrivateNetwork
 
 
 class PlatformStack(Stack):
-    """One environment's key, private network and cluster."""
+    """One environment's key, private network, cluster and alarm topic.
+
+    Attributes other stacks use: ``key.key`` (kms.Key), ``network.vpc``,
+    ``network.private_subnets`` / ``network.public_subnets`` (SubnetSelection),
+    ``cluster.cluster`` (ecs.Cluster), ``alarm_topic`` (sns.Topic).
+    """
 
     def __init__(self, scope: Construct, construct_id: str, *, environment: EnvironmentSpec, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -29,3 +35,11 @@ class PlatformStack(Stack):
             retain_logs=environment.retain_data,
         )
         self.cluster = HardenedCluster(self, "Cluster", vpc=self.network.vpc)
+        # One encrypted, TLS-only topic per environment for every service's alarms.
+        self.alarm_topic = sns.Topic(
+            self,
+            "AlarmTopic",
+            display_name=f"stable_fargate {environment.name} alarms",
+            master_key=self.key.key,
+            enforce_ssl=True,
+        )
