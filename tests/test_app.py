@@ -1,0 +1,112 @@
+"""The sample app: Registry plus one stage per environment, nag-clean, stable logical IDs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from aws_cdk import App, Stack, Validations
+from aws_cdk import aws_s3 as s3
+from cdk_nag import AwsSolutionsChecks, PCIDSS321Checks
+
+from tests.conftest import SampleApp, template_json
+
+
+def test_registry_and_three_stages(sample_app: SampleApp) -> None:
+    assert list(sample_app.stages) == ["dev", "staging", "prod"]
+    registry = sample_app.app.node.find_child("Registry")
+    assert isinstance(registry, Stack)
+    assert (registry.account, registry.region) == ("100000000000", "eu-west-2")
+    for name, stage in sample_app.stages.items():
+        env = sample_app.config.environment(name)
+        assert stage.node.id == env.stage_name
+        assert (stage.account, stage.region) == (env.account, env.region)
+        # Stacks live inside the stage, so `cdk deploy 'Prod/*'` selects prod alone.
+        for child in stage.node.children:
+            if isinstance(child, Stack):
+                assert child.node.path.startswith(f"{env.stage_name}/")
+                assert child.account == env.account
+
+
+def test_whole_app_is_nag_clean(sample_app: SampleApp) -> None:
+    # build_app adds the packs; synth raises ValidationFailed on any finding, so reaching
+    # here means zero unacknowledged findings. The report says so too.
+    report = json.loads((sample_app.outdir / "validation-report.json").read_text())
+    violations = [v for plugin in report["pluginReports"] for v in plugin["violations"]]
+    assert violations == []
+
+
+def test_nag_packs_do_fail_a_non_compliant_resource(tmp_path: Path) -> None:
+    """Guards the guard: the packs are wired as validation plugins that fail synth."""
+    app = App(outdir=str(tmp_path))
+    stack = Stack(app, "Bad")
+    s3.Bucket(stack, "PlainBucket")
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app), PCIDSS321Checks(app))
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    rules = {v["ruleName"] for p in report["pluginReports"] for v in p["violations"]}
+    assert any("S10" in r for r in rules)
+
+
+def acknowledgements(sample_app: SampleApp) -> list[tuple[str, str, str]]:
+    """(construct path, finding id, reason) of every acknowledgement in the app."""
+    found = []
+    for construct in sample_app.app.node.find_all():
+        for entry in construct.node.metadata:
+            if entry.type == "aws:cdk:acknowledged-rules":
+                for finding, reason in entry.data.items():
+                    found.append((construct.node.path, finding, reason))
+    return found
+
+
+def test_acknowledgements_sit_on_resources_with_specific_reasons(sample_app: SampleApp) -> None:
+    acks = [a for a in acknowledgements(sample_app) if not a[1].startswith("CloudFormation-Validate::")]
+    assert acks, "the app acknowledges at least the flow-log role and the public subnets"
+    for path, finding, reason in acks:
+        construct = sample_app.app.node.find_child(path.split("/")[0])
+        assert construct is not None
+        # On a resource's construct, never on a whole stack or stage.
+        assert not isinstance(sample_app.app.node.try_find_child(path), Stack)
+        assert path.count("/") >= 2, f"{path}: acknowledge on the resource, not the stack"
+        assert "*" not in finding.split("[")[0], f"{path}: {finding} acknowledges a whole family of rules"
+        assert len(reason) >= 40, f"{path}: {finding} needs a reason specific to the resource"
+
+
+# Stateful resources: a refactor that changes one of these IDs would make CloudFormation
+# replace the resource (a new, empty repository; a new key that cannot decrypt old data).
+PINNED_LOGICAL_IDS = {
+    ("tooling", "Registry"): {
+        "RegistryKey1539DD54": "AWS::KMS::Key",
+        "PortfolioApiRepository35C22CC3": "AWS::ECR::Repository",
+        "PortfolioImportRepository2F4D0805": "AWS::ECR::Repository",
+        "ReconciliationRepositoryF62F6CE1": "AWS::ECR::Repository",
+    },
+    **{
+        (env, "Platform"): {
+            "PlatformKey1C4A1A63": "AWS::KMS::Key",
+            "NetworkFlowLogs2BEC3212": "AWS::Logs::LogGroup",
+            "NetworkVpc7FB7348F": "AWS::EC2::VPC",
+        }
+        for env in ("dev", "staging", "prod")
+    },
+}
+
+
+def test_stateful_logical_ids_are_pinned(sample_app: SampleApp) -> None:
+    stacks = {(env, stack.node.id): stack for env, stack in sample_app.stacks()}
+    for key, expected in PINNED_LOGICAL_IDS.items():
+        resources = template_json(stacks[key])["Resources"]
+        for logical_id, resource_type in expected.items():
+            assert logical_id in resources, f"{key}: {logical_id} was renamed; CloudFormation would replace it"
+            assert resources[logical_id]["Type"] == resource_type
+
+
+def test_stateful_resources_are_retained_in_staging_and_prod(sample_app: SampleApp) -> None:
+    for env, stack in sample_app.stacks():
+        resources = template_json(stack)["Resources"]
+        for logical_id, resource in resources.items():
+            if resource["Type"] in {"AWS::ECR::Repository", "AWS::KMS::Key", "AWS::SQS::Queue", "AWS::RDS::DBInstance"}:
+                expected = "Delete" if env == "dev" else "Retain"
+                assert resource.get("DeletionPolicy") == expected, f"{env}/{stack.node.id}/{logical_id}"

@@ -1,0 +1,144 @@
+"""ImageRef refuses moving tags; HardenedRepository keeps a tag meaning one image."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+
+from stable_fargate import AccountRegion, ConfigError, HardenedRepository, ImageRef, defaults
+from stable_fargate.images import PULL_ACTIONS, check_image_version
+from stable_fargate.network import PlatformKey
+
+REGISTRY = AccountRegion("100000000000", "eu-west-2")
+DIGEST = "sha256:" + "a1" * 32
+
+
+@pytest.mark.parametrize("tag", ["latest", "LATEST", "main", "master", "stable", "prod", "dev", "edge", "latest-arm64"])
+def test_moving_tags_are_refused_naming_service_and_value(tag: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        check_image_version("portfolio-api", tag)
+    assert str(err.value).startswith(f"portfolio-api: image tag={tag!r}")
+    assert "pin the release tag" in str(err.value)
+
+
+@pytest.mark.parametrize("tag", ["", "  ", None])
+def test_empty_tag_is_refused(tag: Any) -> None:
+    with pytest.raises(ConfigError, match="portfolio-api: image tag"):
+        check_image_version("portfolio-api", tag)
+
+
+def test_malformed_tag_and_digest_are_refused() -> None:
+    with pytest.raises(ConfigError, match="image tag"):
+        check_image_version("svc", "v1/2")
+    with pytest.raises(ConfigError, match="image digest"):
+        check_image_version("svc", "sha256:abc")
+
+
+def test_every_moving_tag_in_defaults_is_refused() -> None:
+    assert {"latest", "main", "master", "stable", "prod", "dev", "edge"} <= defaults.MOVING_TAGS
+    for tag in defaults.MOVING_TAGS:
+        with pytest.raises(ConfigError):
+            ImageRef.release("portfolio-api", tag, registry=REGISTRY)
+
+
+def test_release_and_digest_refs() -> None:
+    ref = ImageRef.release("portfolio-api", "v1.8.0", registry=REGISTRY)
+    assert ref.reference == "portfolio-api:v1.8.0" and not ref.is_digest
+    pinned = ImageRef.release("portfolio-api", DIGEST, registry=REGISTRY)
+    assert pinned.is_digest and pinned.reference == f"portfolio-api@{DIGEST}"
+    with pytest.raises(ConfigError, match="repository"):
+        ImageRef.release("Portfolio API", "v1.0.0", registry=REGISTRY)
+
+
+def test_external_refs() -> None:
+    ref = ImageRef.external("public.ecr.aws/docker/library/nginx:1.27.3")
+    assert (ref.repository, ref.version) == ("public.ecr.aws/docker/library/nginx", "1.27.3")
+    assert ImageRef.external(f"ghcr.io/acme/tool@{DIGEST}").is_digest
+    with pytest.raises(ConfigError, match="without a tag means latest"):
+        ImageRef.external("localhost:5000/acme/tool")
+    with pytest.raises(ConfigError, match="image tag"):
+        ImageRef.external("ghcr.io/acme/tool:latest")
+
+
+def test_checked_for_names_the_service() -> None:
+    ref = ImageRef.release("portfolio-api", "v1.8.0", registry=REGISTRY)
+    assert ref.checked_for("portfolio-api") is ref
+
+
+def test_container_image_pulls_from_the_registry_account(env_stack: Any) -> None:
+    from aws_cdk import aws_ecs as ecs
+
+    env = env_stack("prod")
+    task = ecs.FargateTaskDefinition(env.stack, "Task")
+    ref = ImageRef.release("portfolio-api", "v1.8.0", registry=REGISTRY)
+    task.add_container("App", image=ref.container_image(env.stack, "Repo"), memory_limit_mib=512)
+    image = env.template().find_resources("AWS::ECS::TaskDefinition")
+    (definition,) = image.values()
+    uri = definition["Properties"]["ContainerDefinitions"][0]["Image"]
+    rendered = str(uri)
+    assert "100000000000.dkr.ecr.eu-west-2." in rendered and "/portfolio-api:v1.8.0" in rendered
+
+
+def repository_template(env: Any, **props: Any) -> Any:
+    key = PlatformKey(env.stack, "Key", description="test")
+    HardenedRepository(env.stack, "Repo", repository_name="portfolio-api", encryption_key=key.key, **props)
+    return env.template()
+
+
+def test_repository_defaults(env_stack: Any) -> None:
+    template = repository_template(env_stack("prod"), pull_accounts=["111111111111", "333333333333"])
+    template.has_resource(
+        "AWS::ECR::Repository",
+        {
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": Match.object_like(
+                {
+                    "ImageTagMutability": "IMMUTABLE",
+                    "ImageScanningConfiguration": {"ScanOnPush": True},
+                    "EncryptionConfiguration": {"EncryptionType": "KMS", "KmsKey": Match.any_value()},
+                }
+            ),
+        },
+    )
+    (repo,) = template.find_resources("AWS::ECR::Repository").values()
+    policy = repo["Properties"]["LifecyclePolicy"]["LifecyclePolicyText"]
+    assert f'"countNumber":{defaults.UNTAGGED_IMAGE_EXPIRY_DAYS}' in policy and '"tagStatus":"untagged"' in policy
+    assert f'"countNumber":{defaults.KEEP_RELEASE_IMAGES}' in policy
+    assert f'"tagPrefixList":["{defaults.RELEASE_TAG_PREFIX}"]' in policy
+    statements = repo["Properties"]["RepositoryPolicyText"]["Statement"]
+    assert len(statements) == 1
+    assert sorted(statements[0]["Action"]) == sorted(PULL_ACTIONS)
+    principals = statements[0]["Principal"]["AWS"]
+    rendered = str(principals)
+    assert "111111111111" in rendered and "333333333333" in rendered and "'*'" not in rendered
+
+
+def test_repository_named_defaults_are_sane() -> None:
+    assert defaults.KEEP_RELEASE_IMAGES == 30
+    assert defaults.UNTAGGED_IMAGE_EXPIRY_DAYS == 7
+    assert defaults.RELEASE_TAG_PREFIX == "v"
+
+
+def test_repository_not_retained_when_asked(env_stack: Any) -> None:
+    template = repository_template(env_stack("dev"), pull_accounts=["111111111111"], retain=False)
+    template.has_resource("AWS::ECR::Repository", {"DeletionPolicy": "Delete"})
+
+
+@pytest.mark.parametrize(
+    ("props", "field"),
+    [
+        ({"pull_accounts": []}, "pull_accounts"),
+        ({"pull_accounts": ["*"]}, "pull_accounts"),
+        ({"pull_accounts": ["1234"]}, "pull_accounts"),
+        ({"pull_accounts": ["111111111111"], "keep_release_images": 0}, "keep_release_images"),
+        ({"pull_accounts": ["111111111111"], "untagged_expiry_days": 0}, "untagged_expiry_days"),
+    ],
+)
+def test_repository_refusals(env_stack: Any, props: dict[str, Any], field: str) -> None:
+    env = env_stack("prod")
+    key = PlatformKey(env.stack, "Key", description="test")
+    with pytest.raises(ConfigError, match=f"repository portfolio-api: {field}"):
+        HardenedRepository(env.stack, "Repo", repository_name="portfolio-api", encryption_key=key.key, **props)

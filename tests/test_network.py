@@ -1,0 +1,130 @@
+"""PrivateNetwork, PlatformKey and HardenedCluster in the sample app's platform stacks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from stable_fargate import ConfigError, defaults
+from stable_fargate.network import PlatformKey, PrivateNetwork
+from tests.conftest import SampleApp, template_of
+
+
+@pytest.fixture(scope="module", params=["dev", "staging", "prod"])
+def platform(request: pytest.FixtureRequest, sample_app: SampleApp) -> tuple[Any, Template]:
+    stage = sample_app.stages[request.param]
+    return stage.environment, template_of(stage.platform)
+
+
+def test_vpc_uses_the_declared_cidr_and_azs(platform: tuple[Any, Template]) -> None:
+    env, template = platform
+    template.has_resource_properties("AWS::EC2::VPC", {"CidrBlock": env.vpc_cidr})
+    subnets = template.find_resources("AWS::EC2::Subnet")
+    azs = {s["Properties"]["AvailabilityZone"] for s in subnets.values()}
+    assert azs == set(env.availability_zones)
+    # One public (/24) and one private (/20) subnet per AZ.
+    masks = sorted(s["Properties"]["CidrBlock"].split("/")[1] for s in subnets.values())
+    n = len(env.availability_zones)
+    assert masks == sorted([str(defaults.PRIVATE_SUBNET_MASK)] * n + [str(defaults.PUBLIC_SUBNET_MASK)] * n)
+    for subnet in subnets.values():
+        assert subnet["Properties"]["MapPublicIpOnLaunch"] is False
+
+
+def test_nat_gateways_follow_the_environment_data(platform: tuple[Any, Template]) -> None:
+    env, template = platform
+    template.resource_count_is("AWS::EC2::NatGateway", env.nat_gateways)
+
+
+def test_interface_and_gateway_endpoints(platform: tuple[Any, Template]) -> None:
+    env, template = platform
+    endpoints = template.find_resources("AWS::EC2::VPCEndpoint")
+    names = sorted(str(e["Properties"]["ServiceName"]) for e in endpoints.values())
+    for service in defaults.INTERFACE_ENDPOINT_SERVICES:
+        assert any(f"eu-west-2.{service}" in name for name in names), service
+    assert len(endpoints) == len(defaults.INTERFACE_ENDPOINT_SERVICES) + 1
+    template.has_resource_properties("AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Gateway", "ServiceName": Match.any_value()})
+    template.has_resource_properties(
+        "AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Interface", "PrivateDnsEnabled": True}
+    )
+    # The endpoint security group admits HTTPS from the VPC only.
+    template.has_resource_properties(
+        "AWS::EC2::SecurityGroup",
+        {
+            "GroupDescription": Match.string_like_regexp("VPC interface endpoints"),
+            "SecurityGroupIngress": [Match.object_like({"CidrIp": env.vpc_cidr, "FromPort": 443, "ToPort": 443})],
+        },
+    )
+
+
+def test_defaults_match_the_issue() -> None:
+    assert set(defaults.INTERFACE_ENDPOINT_SERVICES) == {"ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm", "sqs", "monitoring"}
+    assert defaults.FLOW_LOG_RETENTION_DAYS == 365
+    assert defaults.CONTAINER_INSIGHTS == "enhanced"
+    assert defaults.MIN_AZS == 2 and defaults.MIN_AZS_PRODUCTION == 3
+
+
+def test_flow_logs_to_an_encrypted_log_group_kept_a_year(platform: tuple[Any, Template]) -> None:
+    _, template = platform
+    template.has_resource_properties("AWS::EC2::FlowLog", {"TrafficType": "ALL", "ResourceType": "VPC"})
+    template.has_resource_properties(
+        "AWS::Logs::LogGroup", {"RetentionInDays": defaults.FLOW_LOG_RETENTION_DAYS, "KmsKeyId": Match.any_value()}
+    )
+
+
+def test_default_security_group_is_locked_down(platform: tuple[Any, Template]) -> None:
+    _, template = platform
+    template.resource_count_is("Custom::VpcRestrictDefaultSG", 1)
+
+
+def test_cluster_has_enhanced_container_insights(platform: tuple[Any, Template]) -> None:
+    _, template = platform
+    template.has_resource_properties(
+        "AWS::ECS::Cluster",
+        {"ClusterSettings": [{"Name": "containerInsights", "Value": defaults.CONTAINER_INSIGHTS}]},
+    )
+    template.has_resource_properties(
+        "AWS::ECS::ClusterCapacityProviderAssociations",
+        {"CapacityProviders": Match.array_with(["FARGATE", "FARGATE_SPOT"])},
+    )
+
+
+def test_key_rotates_and_alarm_topic_is_encrypted(platform: tuple[Any, Template]) -> None:
+    env, template = platform
+    template.has_resource("AWS::KMS::Key", {
+        "Properties": Match.object_like({"EnableKeyRotation": True}),
+        "DeletionPolicy": "Retain" if env.retain_data else "Delete",
+    })
+    template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
+    template.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})]
+                )
+            }
+        },
+    )
+
+
+def test_network_refusals(env_stack: Any) -> None:
+    env = env_stack("dev")
+    key = PlatformKey(env.stack, "Key", description="t").key
+    with pytest.raises(ConfigError, match="network Net: cidr"):
+        PrivateNetwork(env.stack, "Net", cidr="ten", availability_zones=["eu-west-2a", "eu-west-2b"], flow_log_key=key)
+    with pytest.raises(ConfigError, match="availability_zones"):
+        PrivateNetwork(env.stack, "Net2", cidr="10.0.0.0/16", availability_zones=["eu-west-2a"], flow_log_key=key)
+    with pytest.raises(ConfigError, match="nat_gateways"):
+        PrivateNetwork(
+            env.stack, "Net3", cidr="10.0.0.0/16", availability_zones=["eu-west-2a", "eu-west-2b"], flow_log_key=key, nat_gateways=3
+        )
+
+
+def test_nat_gateways_make_private_subnets_egress(env_stack: Any) -> None:
+    env = env_stack("dev")
+    key = PlatformKey(env.stack, "Key", description="t").key
+    PrivateNetwork(env.stack, "Net", cidr="10.0.0.0/16", availability_zones=["eu-west-2a", "eu-west-2b"], flow_log_key=key, nat_gateways=1)
+    template = env.template()
+    template.resource_count_is("AWS::EC2::NatGateway", 1)
