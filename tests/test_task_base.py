@@ -1,0 +1,136 @@
+"""The shared task hardening every service gets (services/_base.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from stable_fargate import ConfigError, defaults
+from stable_fargate.services._base import (
+    FARGATE_MEMORY_MIB,
+    LOG_BUFFER_MIB,
+    LOG_DRIVER_MODE,
+    check_fargate_size,
+    check_plain_environment,
+    check_stop_timeout,
+    is_secret_looking,
+)
+
+
+def test_fargate_table_matches_aws() -> None:
+    assert FARGATE_MEMORY_MIB[256] == (512, 1024, 2048)
+    assert FARGATE_MEMORY_MIB[512] == (1024, 2048, 3072, 4096)
+    assert FARGATE_MEMORY_MIB[1024][0] == 2048 and FARGATE_MEMORY_MIB[1024][-1] == 8192
+    assert FARGATE_MEMORY_MIB[4096][-1] == 30720
+    assert FARGATE_MEMORY_MIB[8192][1] - FARGATE_MEMORY_MIB[8192][0] == 4096
+    assert FARGATE_MEMORY_MIB[16384][-1] == 122880
+
+
+@pytest.mark.parametrize(("cpu", "memory"), [(256, 512), (512, 4096), (4096, 30720), (8192, 61440), (16384, 32768)])
+def test_valid_sizes_pass(cpu: int, memory: int) -> None:
+    check_fargate_size("svc", cpu, memory)
+
+
+def test_invalid_memory_lists_the_valid_values() -> None:
+    with pytest.raises(ConfigError) as err:
+        check_fargate_size("portfolio-api", 512, 512)
+    assert str(err.value) == (
+        "portfolio-api: memory_mib=512 is refused. With cpu=512 Fargate accepts memory_mib of 1024, 2048, 3072, 4096."
+    )
+
+
+def test_invalid_cpu_lists_the_valid_sizes() -> None:
+    with pytest.raises(ConfigError, match=r"portfolio-api: cpu=384 .*\[256, 512, 1024, 2048, 4096, 8192, 16384\]"):
+        check_fargate_size("portfolio-api", 384, 1024)
+
+
+@pytest.mark.parametrize("key", ["DATABASE_PASSWORD", "API_TOKEN", "client_secret", "SIGNING_KEY", "AWS_CREDENTIALS"])
+def test_secret_looking_plain_keys_are_refused(key: str) -> None:
+    assert is_secret_looking(key)
+    with pytest.raises(ConfigError, match=f"portfolio-api: environment.{key}="):
+        check_plain_environment("portfolio-api", {key: "hunter2"})
+
+
+def test_plain_keys_pass() -> None:
+    check_plain_environment("portfolio-api", {"LOG_LEVEL": "info", "PORT": "3000"})
+
+
+def test_stop_timeout_bounds() -> None:
+    check_stop_timeout("svc", defaults.MAX_STOP_TIMEOUT_SECONDS)
+    with pytest.raises(ConfigError, match="stop_timeout='121s'"):
+        check_stop_timeout("svc", 121)
+
+
+def test_task_defaults() -> None:
+    assert defaults.CPU_ARCHITECTURE == "ARM64"
+    assert defaults.CONTAINER_USER == "1000:1000"
+    assert defaults.TMP_VOLUME_PATH == "/tmp"
+    assert LOG_DRIVER_MODE.name == "NON_BLOCKING" and LOG_BUFFER_MIB == 25
+
+
+def test_task_definition_is_hardened(env_stack: object) -> None:
+    from typing import Any
+
+    from aws_cdk import Duration
+    from aws_cdk.assertions import Match
+
+    from stable_fargate import AccountRegion, ImageRef, ResolvedParameters, SecretRef
+    from stable_fargate.network import PlatformKey
+    from stable_fargate.services._base import _StableFargateBase
+
+    class Probe(_StableFargateBase):
+        def __init__(self, scope: Any, construct_id: str) -> None:
+            super().__init__(scope, construct_id, service_name="probe")
+            self._build_task(
+                image=ImageRef.release("probe", "v1.0.0", registry=AccountRegion("100000000000", "eu-west-2")),
+                parameters=ResolvedParameters(
+                    service="probe",
+                    environment="prod",
+                    plain={"LOG_LEVEL": "info"},
+                    secrets={
+                        "DATABASE_PASSWORD": SecretRef("secretsmanager", "prod/probe/db", json_field="password"),
+                        "API_TOKEN": SecretRef("ssm", "/prod/probe/api-token"),
+                    },
+                ),
+                cpu=512,
+                memory_mib=1024,
+                log_key=PlatformKey(scope, "Key", description="t").key,
+                stop_timeout=Duration.seconds(30),
+                retain_logs=True,
+            )
+
+    env: Any = env_stack("prod")  # type: ignore[operator]
+    Probe(env.stack, "Probe")
+    template = env.template()
+    template.has_resource_properties(
+        "AWS::ECS::TaskDefinition",
+        {
+            "RequiresCompatibilities": ["FARGATE"],
+            "RuntimePlatform": {"CpuArchitecture": defaults.CPU_ARCHITECTURE, "OperatingSystemFamily": "LINUX"},
+            "Volumes": [{"Name": "tmp"}],
+            "ContainerDefinitions": [
+                Match.object_like(
+                    {
+                        "Name": "probe",
+                        "ReadonlyRootFilesystem": True,
+                        "User": defaults.CONTAINER_USER,
+                        "Memory": 1024,
+                        "StopTimeout": 30,
+                        "MountPoints": [{"ContainerPath": defaults.TMP_VOLUME_PATH, "SourceVolume": "tmp", "ReadOnly": False}],
+                        "Environment": [{"Name": "LOG_LEVEL", "Value": "info"}],
+                        "Secrets": [
+                            {"Name": "API_TOKEN", "ValueFrom": Match.any_value()},
+                            {"Name": "DATABASE_PASSWORD", "ValueFrom": Match.any_value()},
+                        ],
+                        "LogConfiguration": {
+                            "LogDriver": "awslogs",
+                            "Options": Match.object_like({"mode": "non-blocking", "max-buffer-size": f"{LOG_BUFFER_MIB * 1024 * 1024}b"}),
+                        },
+                    }
+                )
+            ],
+        },
+    )
+    template.has_resource(
+        "AWS::Logs::LogGroup",
+        {"Properties": {"RetentionInDays": defaults.LOG_RETENTION_DAYS, "KmsKeyId": Match.any_value()}, "DeletionPolicy": "Retain"},
+    )
