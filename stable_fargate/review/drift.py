@@ -1,0 +1,431 @@
+"""Drift between environments: one comparison engine for the synth-time guard and the CLI.
+
+For each service, every environment's task definition is reduced to a list of *properties*
+(cpu, memory, image repository and tag, each environment key and secret key, ports, the
+health check, the log configuration and every other container and task setting), each
+rendered as a string with the environment's own account, region and name replaced by
+placeholders, so ``arn:...:111111111111:...`` in dev and ``...:333333333333:...`` in prod
+compare equal. A property that differs is either *declared* (expected) or *undeclared*
+(drift).
+
+Which differences are declared? A template carries no record of intent, so:
+
+* With declarations (the synth-time guard, or the CLI finding a cdk.json with a
+  ``stable_fargate`` block): a *value* property differs legitimately only where an
+  environment's data declares it: ``cpu``/``memory`` where the environment sizes the
+  service, ``image`` where it pins the service's release (a promotion), ``env:KEY`` /
+  ``secret:KEY`` where its parameter overrides set the key (or the key has no shared value).
+* Without declarations (any other CDK app): every *value* property (task and container
+  cpu/memory, the image tag or digest, environment values, secret references) is presumed
+  declared: environments exist to differ in size, release and values.
+* *Structural* properties are never declared: container names, ports, which environment
+  and secret keys exist, the health-check command and timing, the log configuration, the
+  user, read-only root, mounts, commands, the runtime platform. An environment where they
+  differ runs a different service than the one tested in the others. A service missing from
+  an environment is structural drift too, unless the declarations say the environment does
+  not run it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+from stable_fargate.review.model import AssemblyModel, TaskDefinition
+
+Category = Literal["value", "structural"]
+Status = Literal["same", "declared", "undeclared"]
+
+VALUE_PROPERTIES: Mapping[str, str] = MappingProxyType({
+    "Cpu": "cpu",
+    "Memory": "memory",
+    "MemoryReservation": "memory",
+})
+"""Numeric sizing properties (task or container level) and the declaration that covers them."""
+
+SKIPPED_TASK_PROPERTIES = frozenset({"ContainerDefinitions", "Family", "Tags"})
+"""Task-definition properties not compared: the containers are compared one by one; the
+family and tags name the stack or environment by design."""
+
+ABSENT = None
+"""How an absent property reads in a row: the key, port or service is not there."""
+
+MAX_CELL = 48
+"""Text tables truncate longer values (the JSON output keeps them whole)."""
+
+
+@dataclass(frozen=True)
+class Declarations:
+    """What each environment's data declares as its own, per service.
+
+    ``properties[service][environment]``: the declaration names (``cpu``, ``memory``,
+    ``image``, ``env:KEY``, ``secret:KEY``) that environment declares. A service with no
+    entry falls back to the category rule (value properties declared). ``environments``:
+    per service, the environments expected to run it; a service without an entry is expected
+    everywhere. Environment names compare case-insensitively (``prod`` declares ``Prod``).
+    """
+
+    properties: Mapping[str, Mapping[str, frozenset[str]]] = field(default_factory=lambda: MappingProxyType({}))
+    environments: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class Row:
+    """One property of one service across the environments."""
+
+    property: str
+    category: Category
+    status: Status
+    values: Mapping[str, str | None]
+    declaration: str | None = None
+
+
+@dataclass(frozen=True)
+class ServiceDrift:
+    service: str
+    environments: tuple[str, ...]
+    rows: tuple[Row, ...]
+
+    @property
+    def undeclared(self) -> tuple[Row, ...]:
+        return tuple(r for r in self.rows if r.status == "undeclared")
+
+    @property
+    def declared(self) -> tuple[Row, ...]:
+        return tuple(r for r in self.rows if r.status == "declared")
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    environments: tuple[str, ...]
+    services: tuple[ServiceDrift, ...]
+
+    @property
+    def has_undeclared(self) -> bool:
+        return any(s.undeclared for s in self.services)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "environments": list(self.environments),
+            "undeclared": sum(len(s.undeclared) for s in self.services),
+            "services": [
+                {
+                    "service": s.service,
+                    "environments": list(s.environments),
+                    "rows": [
+                        {
+                            "property": r.property,
+                            "category": r.category,
+                            "status": r.status,
+                            "declaration": r.declaration,
+                            "values": dict(r.values),
+                        }
+                        for r in s.rows
+                    ],
+                }
+                for s in self.services
+            ],
+        }
+
+
+# --- Rendering templates to comparable strings ----------------------------------------------
+
+
+def render(value: Any) -> str:
+    """A CloudFormation value as one readable string; intrinsics become ``${...}``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None or isinstance(value, (int, float)):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(render(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        if len(value) == 1:
+            ((name, arg),) = value.items()
+            if name == "Ref":
+                return "${" + render(arg) + "}"
+            if name == "Fn::GetAtt":
+                return "${" + (".".join(render(a) for a in arg) if isinstance(arg, list) else render(arg)) + "}"
+            if name == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list):
+                return render(arg[0]).join(render(p) for p in arg[1])
+            if name == "Fn::Sub":
+                return render(arg[0] if isinstance(arg, list) and arg else arg)
+            if name == "Fn::ImportValue":
+                return "${Import:" + render(arg) + "}"
+            if isinstance(name, str) and name.startswith("Fn::"):
+                return "${" + name[4:] + ":" + render(arg) + "}"
+        return "{" + ", ".join(f"{k}: {render(v)}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))) + "}"
+    return str(value)
+
+
+def _normalizer(task: TaskDefinition) -> Callable[[str], str]:
+    """Replace the environment's own account, region and name by placeholders."""
+    replacements: list[tuple[re.Pattern[str], str]] = []
+    if task.account:
+        replacements.append((re.compile(re.escape(task.account)), "{account}"))
+    if task.region:
+        replacements.append((re.compile(re.escape(task.region)), "{region}"))
+    names = {task.environment, task.environment.lower(), task.environment[:1].upper() + task.environment[1:]}
+    for name in sorted(n for n in names if n):
+        # Whole words only: "prod" in "prod-data" but not in "production".
+        replacements.append((re.compile(r"(?<![A-Za-z0-9])" + re.escape(name) + r"(?![a-z0-9])"), "{env}"))
+
+    def normalize(text: str) -> str:
+        for pattern, placeholder in replacements:
+            text = pattern.sub(placeholder, text)
+        return text
+
+    return normalize
+
+
+@dataclass(frozen=True)
+class _Property:
+    category: Category
+    raw: str
+    declaration: str | None
+
+
+def properties_of(task: TaskDefinition) -> dict[str, _Property]:
+    """Reduce one task definition to named properties (see the module docstring)."""
+    props: dict[str, _Property] = {}
+    task_props = task.properties
+    for name, value in sorted(task_props.items()):
+        if name in SKIPPED_TASK_PROPERTIES:
+            continue
+        if name in VALUE_PROPERTIES:
+            props[VALUE_PROPERTIES[name]] = _Property("value", render(value), VALUE_PROPERTIES[name])
+        else:
+            props[f"task {name}"] = _Property("structural", render(value), None)
+    names = [render(c.get("Name", f"#{i}")) for i, c in enumerate(task.containers)]
+    props["containers"] = _Property("structural", ", ".join(sorted(names)), None)
+    for name, container in zip(names, task.containers, strict=True):
+        prefix = "" if name == task.service else f"{name}: "
+        props.update({prefix + k: v for k, v in _container_properties(container).items()})
+    return props
+
+
+def _container_properties(container: Mapping[str, Any]) -> dict[str, _Property]:
+    props: dict[str, _Property] = {}
+    for name, value in sorted(container.items()):
+        if name == "Name":
+            continue
+        if name == "Image":
+            repository, tag = _split_image(render(value))
+            props["image repository"] = _Property("structural", repository, None)
+            props["image tag"] = _Property("value", tag, "image")
+        elif name in VALUE_PROPERTIES:
+            props[f"container {VALUE_PROPERTIES[name]}"] = _Property("value", render(value), VALUE_PROPERTIES[name])
+        elif name == "Environment" and isinstance(value, list):
+            for entry in value:
+                key = render(entry.get("Name")) if isinstance(entry, Mapping) else render(entry)
+                raw = render(entry.get("Value")) if isinstance(entry, Mapping) else ""
+                props[f"env {key}"] = _Property("value", raw, f"env:{key}")
+        elif name == "Secrets" and isinstance(value, list):
+            for entry in value:
+                key = render(entry.get("Name")) if isinstance(entry, Mapping) else render(entry)
+                raw = render(entry.get("ValueFrom")) if isinstance(entry, Mapping) else ""
+                props[f"secret {key}"] = _Property("value", raw, f"secret:{key}")
+        elif name == "PortMappings" and isinstance(value, list):
+            props["ports"] = _Property("structural", ", ".join(sorted(_port(p) for p in value)), None)
+        elif name == "HealthCheck" and isinstance(value, Mapping):
+            props["health check command"] = _Property("structural", render(value.get("Command")), None)
+            timing = {k: v for k, v in value.items() if k != "Command"}
+            props["health check timing"] = _Property("structural", render(timing), None)
+        elif name == "LogConfiguration":
+            props["log configuration"] = _Property("structural", render(value), None)
+        else:
+            props[name] = _Property("structural", render(value), None)
+    return props
+
+
+def _port(mapping: Any) -> str:
+    if not isinstance(mapping, Mapping):
+        return render(mapping)
+    text = f"{render(mapping.get('ContainerPort'))}/{render(mapping.get('Protocol', 'tcp'))}"
+    extra = {k: v for k, v in mapping.items() if k not in ("ContainerPort", "Protocol")}
+    return text + (" " + render(extra) if extra else "")
+
+
+def _split_image(image: str) -> tuple[str, str]:
+    """``repo:tag`` or ``repo@sha256:...`` -> (repository, tag or digest)."""
+    if "@" in image:
+        repository, _, digest = image.rpartition("@")
+        return repository, digest
+    slash = image.rfind("/")
+    colon = image.rfind(":")
+    if colon > slash:
+        return image[:colon], image[colon + 1:]
+    return image, "(none)"
+
+
+# --- Comparing ------------------------------------------------------------------------------
+
+
+def compare(model: AssemblyModel, declarations: Declarations | None = None) -> DriftReport:
+    """Compare every service across the environments of ``model``."""
+    declarations = declarations or Declarations()
+    services = tuple(
+        _compare_service(service, model.environments, per_env, declarations)
+        for service, per_env in model.services.items()
+    )
+    return DriftReport(environments=model.environments, services=services)
+
+
+def _lookup(mapping: Mapping[str, Any], environment: str) -> Any:
+    for key, value in mapping.items():
+        if key.lower() == environment.lower():
+            return value
+    return None
+
+
+def _compare_service(
+    service: str, environments: tuple[str, ...], per_env: Mapping[str, TaskDefinition], declarations: Declarations
+) -> ServiceDrift:
+    rows: list[Row] = []
+    present = tuple(env for env in environments if env in per_env)
+    expected = declarations.environments.get(service)
+    missing = [env for env in environments if env not in per_env]
+    if missing:
+        declared_absence = expected is not None and not any(env.lower() in {e.lower() for e in expected} for env in missing)
+        rows.append(Row(
+            property="task definition",
+            category="structural",
+            status="declared" if declared_absence else "undeclared",
+            values={env: ("present" if env in per_env else ABSENT) for env in environments},
+        ))
+    declared_by_env = declarations.properties.get(service)
+    extracted = {env: properties_of(per_env[env]) for env in present}
+    normalizers = {env: _normalizer(per_env[env]) for env in present}
+    names: dict[str, None] = {}
+    for env in present:
+        names.update(dict.fromkeys(extracted[env]))
+    for name in names:
+        cells = {env: extracted[env].get(name) for env in present}
+        some = next(p for p in cells.values() if p is not None)
+        values: dict[str, str | None] = dict.fromkeys(environments, ABSENT)
+        values.update({env: p.raw for env, p in cells.items() if p is not None})
+        if any(p is None for p in cells.values()):
+            status: Status = "undeclared"
+        elif len({normalizers[env](p.raw) for env, p in cells.items() if p is not None}) == 1:
+            status = "same"
+        elif some.category == "value" and _is_declared(some.declaration, present, declared_by_env):
+            status = "declared"
+        else:
+            status = "undeclared"
+        rows.append(Row(property=name, category=some.category, status=status, values=values, declaration=some.declaration))
+    return ServiceDrift(service=service, environments=environments, rows=tuple(rows))
+
+
+def _is_declared(declaration: str | None, environments: Iterable[str], declared: Mapping[str, frozenset[str]] | None) -> bool:
+    if declaration is None:
+        return False
+    if declared is None:
+        return True  # no data for this service: the category rule (values may differ)
+    return any(declaration in (_lookup(declared, env) or frozenset()) for env in environments)
+
+
+# --- Declarations read from cdk.json (for the CLI) --------------------------------------------
+
+
+def declarations_from_context(block: Mapping[str, Any]) -> Declarations:
+    """What cdk.json's ``stable_fargate`` block declares, read leniently (synth validates it;
+    the read side only needs to know which differences are intended)."""
+    environments = block.get("environments")
+    environments = environments if isinstance(environments, Mapping) else {}
+    parameters = block.get("parameters")
+    parameters = parameters if isinstance(parameters, Mapping) else {}
+    props: dict[str, dict[str, set[str]]] = {}
+    expected: dict[str, set[str]] = {}
+    for env, data in environments.items():
+        if not isinstance(data, Mapping):
+            continue
+        for section, names in (("services", ("cpu", "memory")), ("images", ("image",))):
+            entries = data.get(section)
+            for service in entries if isinstance(entries, Mapping) else ():
+                props.setdefault(service, {}).setdefault(env, set()).update(names)
+                expected.setdefault(service, set()).add(env)
+    for service, pset in parameters.items():
+        if not isinstance(pset, Mapping):
+            continue
+        per_env = props.setdefault(service, {})
+        keys = pset.get("keys")
+        keys = keys if isinstance(keys, Mapping) else {}
+        own = {_declaration_name(k, d) for k, d in keys.items() if isinstance(d, Mapping) and not _has_shared_value(d)}
+        overrides = pset.get("overrides")
+        overrides = overrides if isinstance(overrides, Mapping) else {}
+        for env in set(environments) | set(overrides):
+            env_overrides = overrides.get(env)
+            overridden = env_overrides if isinstance(env_overrides, Mapping) else {}
+            per_env.setdefault(env, set()).update(own)
+            per_env[env].update(_declaration_name(k, keys.get(k)) for k in overridden)
+    return Declarations(
+        properties=MappingProxyType({s: MappingProxyType({e: frozenset(n) for e, n in envs.items()}) for s, envs in props.items()}),
+        environments=MappingProxyType({s: frozenset(e) for s, e in expected.items()}),
+    )
+
+
+def _has_shared_value(decl: Mapping[str, Any]) -> bool:
+    return "name" in decl if decl.get("kind") == "secret" else "value" in decl
+
+
+def _declaration_name(key: str, decl: Any) -> str:
+    kind = decl.get("kind") if isinstance(decl, Mapping) else None
+    return f"{'secret' if kind == 'secret' else 'env'}:{key}"
+
+
+# --- Text tables ----------------------------------------------------------------------------
+
+MARKS: Mapping[Status, str] = MappingProxyType({"undeclared": "!", "declared": "~", "same": " "})
+"""Row marks in the text table: ``!`` undeclared drift, ``~`` a declared difference."""
+
+
+def _cell(value: str | None) -> str:
+    if value is None:
+        return "(absent)"
+    value = value.replace("\n", " ")
+    return value if len(value) <= MAX_CELL else value[: MAX_CELL - 1] + "…"
+
+
+def table(rows: Sequence[tuple[str, str, Mapping[str, str | None]]], environments: Sequence[str], *, headers: Sequence[str]) -> str:
+    """A plain-text table: leading columns, then one column per environment."""
+    lines = [[*headers, *environments]]
+    lines += [[mark, prop, *(_cell(values.get(env)) for env in environments)] for mark, prop, values in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines)
+
+
+def render_text(report: DriftReport, *, show_all: bool = False) -> str:
+    """Per service a side-by-side table of the environments; undeclared rows marked ``!``,
+    declared ones ``~``; identical rows are counted (or listed with ``show_all``)."""
+    if not report.services:
+        return "No ECS task definitions found: nothing to compare."
+    out: list[str] = []
+    for service in report.services:
+        shown = [r for r in service.rows if show_all or r.status != "same"]
+        same = sum(1 for r in service.rows if r.status == "same")
+        out.append(f"== {service.service}")
+        if shown:
+            out.append(table([(MARKS[r.status], r.property, r.values) for r in shown], service.environments, headers=(" ", "property")))
+        if not show_all:
+            out.append(f"   {same} properties identical in every environment")
+        out.append("")
+    undeclared = sum(len(s.undeclared) for s in report.services)
+    drifting = [s.service for s in report.services if s.undeclared]
+    if undeclared:
+        out.append(f"UNDECLARED DRIFT: {undeclared} properties in {', '.join(drifting)} (marked !).")
+    else:
+        out.append("No undeclared drift (~ marks declared differences).")
+    return "\n".join(out)
+
+
+def drift_table(report: DriftReport) -> str:
+    """The undeclared rows only, as the synth-time guard reports them: service, property,
+    each environment's value."""
+    rows = [(s.service, r.property, r.values) for s in report.services for r in s.undeclared]
+    return table(rows, report.environments, headers=("service", "property"))
