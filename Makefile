@@ -40,7 +40,7 @@ lint-templates: setup
 	$(BIN)/cfn-lint
 
 lint: setup
-	$(BIN)/ruff check stable_fargate stacks tests app.py
+	$(BIN)/ruff check stable_fargate stacks tests scripts app.py
 
 typecheck: setup
 	$(BIN)/mypy
