@@ -164,9 +164,14 @@ def render(value: Any) -> str:
     return str(value)
 
 
+_ARN_ACCOUNT = re.compile(r"(?<=:)\d{12}(?=:)")
+
+
 def _normalizer(task: TaskDefinition) -> Callable[[str], str]:
     """Replace the environment's own account, region and name by placeholders."""
-    replacements: list[tuple[re.Pattern[str], str]] = []
+    # The account field of any ARN: without a manifest the environment's account is unknown,
+    # and an ARN's account is where the resource lives, not what the service is.
+    replacements: list[tuple[re.Pattern[str], str]] = [(_ARN_ACCOUNT, "{account}")]
     if task.account:
         replacements.append((re.compile(re.escape(task.account)), "{account}"))
     if task.region:
@@ -385,17 +390,39 @@ MARKS: Mapping[Status, str] = MappingProxyType({"undeclared": "!", "declared": "
 """Row marks in the text table: ``!`` undeclared drift, ``~`` a declared difference."""
 
 
-def _cell(value: str | None) -> str:
-    if value is None:
-        return "(absent)"
-    value = value.replace("\n", " ")
-    return value if len(value) <= MAX_CELL else value[: MAX_CELL - 1] + "…"
+def _cells(values: Mapping[str, str | None], environments: Sequence[str]) -> list[str]:
+    """The row's cells, each at most MAX_CELL long; when long values differ, the common
+    beginning is elided so that the cell shows where they differ."""
+    texts = [values.get(env) for env in environments]
+    present = [t.replace("\n", " ") for t in texts if t is not None]
+    skip = 0
+    if len(set(present)) > 1 and max(len(t) for t in present) > MAX_CELL:
+        common = len(_common_prefix(present))
+        skip = max(0, common - 8)
+    cells = []
+    for text in texts:
+        if text is None:
+            cells.append("(absent)")
+            continue
+        text = text.replace("\n", " ")
+        if skip:
+            text = "…" + text[skip:]
+        cells.append(text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…")
+    return cells
+
+
+def _common_prefix(texts: Sequence[str]) -> str:
+    first, last = min(texts), max(texts)
+    n = 0
+    while n < min(len(first), len(last)) and first[n] == last[n]:
+        n += 1
+    return first[:n]
 
 
 def table(rows: Sequence[tuple[str, str, Mapping[str, str | None]]], environments: Sequence[str], *, headers: Sequence[str]) -> str:
     """A plain-text table: leading columns, then one column per environment."""
     lines = [[*headers, *environments]]
-    lines += [[mark, prop, *(_cell(values.get(env)) for env in environments)] for mark, prop, values in rows]
+    lines += [[mark, prop, *_cells(values, environments)] for mark, prop, values in rows]
     widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines)
 

@@ -122,7 +122,8 @@ def _manifest_sources(directory: Path, *, stage: str | None) -> Iterator[_StackS
         properties = artifact.get("properties", {})
         if not isinstance(properties, Mapping):
             raise ReadError(f"{directory / 'manifest.json'}: artifact {artifact_id!r} has no properties object")
-        display = str(artifact.get("displayName", artifact_id))
+        # Stacks carry displayName on the artifact, nested assemblies in their properties.
+        display = str(artifact.get("displayName") or properties.get("displayName") or artifact_id)
         if artifact.get("type") == NESTED_ASSEMBLY_ARTIFACT:
             nested = properties.get("directoryName")
             if not isinstance(nested, str):

@@ -1,0 +1,387 @@
+"""Drift between environments: the comparison engine, the CLI and the synth-time guard.
+
+Three kinds of input: a hand-made drifted pair of templates (tests/fixtures/drift/drifted),
+a real three-stage CDK app built with the library's task base (clean and with a key added to
+staging only), and malformed input that must give exit 2 and one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App, Duration, Environment, Stack, Stage
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from stable_fargate.__main__ import main
+from stable_fargate.drift_guard import DriftGuard, declarations_for
+from stable_fargate.environments import AppConfig, load_app_config
+from stable_fargate.errors import ConfigError
+from stable_fargate.images import ImageRef
+from stable_fargate.parameters import ParameterSets, ResolvedParameters, load_parameter_sets
+from stable_fargate.review import Declarations, compare, declarations_from_context, load_assembly, model_from_templates
+from stable_fargate.review.drift import render
+from stable_fargate.services._base import _StableFargateBase
+from tests.conftest import ROOT, cdk_context
+
+FIXTURES = Path(__file__).parent / "fixtures" / "drift"
+DRIFTED = FIXTURES / "drifted"
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --- the hand-made drifted pair ------------------------------------------------------------
+
+
+def test_cli_marks_undeclared_drift_apart_from_declared_differences(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "drift", str(DRIFTED))
+    assert code == 1
+    lines = out.splitlines()
+    cells = [re.split(r"\s{2,}", line) for line in lines if line[:1] in ("!", "~")]
+    marks = {row[1]: row[0] for row in cells}
+    assert marks["env NEW_FLAG"] == "!"
+    assert marks["health check command"] == "!"
+    assert marks["image tag"] == "~"
+    assert "UNDECLARED DRIFT: 2 properties in portfolio-api" in out
+    header = next(line for line in lines if line.strip().startswith("property"))
+    assert header.split()[1:] == ["prod", "staging"]  # side by side, one column per environment
+
+
+def test_cli_json_lists_every_row_with_its_status(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "drift", str(DRIFTED), "--json")
+    assert code == 1
+    report = json.loads(out)
+    assert report["undeclared"] == 2
+    api = next(s for s in report["services"] if s["service"] == "portfolio-api")
+    rows = {r["property"]: r for r in api["rows"]}
+    assert rows["env NEW_FLAG"]["status"] == "undeclared"
+    assert rows["env NEW_FLAG"]["values"] == {"prod": None, "staging": "1"}
+    assert rows["health check command"]["status"] == "undeclared"
+    assert rows["cpu"]["status"] == "declared"
+    assert rows["ports"]["status"] == "same"
+    # the secret ARNs differ only by the environment's account: the same secret reference
+    assert rows["secret DATABASE_PASSWORD"]["status"] == "same"
+    recon = next(s for s in report["services"] if s["service"] == "reconciliation")
+    assert [r["property"] for r in recon["rows"] if r["status"] != "same"] == ["image tag"]
+
+
+def test_cli_exits_0_when_environments_match(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copy(DRIFTED / "prod.template.json", tmp_path / "prod.template.json")
+    staging = json.loads((DRIFTED / "prod.template.json").read_text())
+    staging["Resources"]["ApiTaskDefinition0A1B2C3D"]["Properties"]["Cpu"] = "2048"
+    (tmp_path / "staging.template.json").write_text(json.dumps(staging))
+    code, out, _ = run_cli(capsys, "drift", str(tmp_path))
+    assert code == 0
+    assert "No undeclared drift" in out and "~  cpu" in out
+
+
+def test_cli_all_lists_identical_rows(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run_cli(capsys, "drift", str(DRIFTED), "--all")
+    assert "ReadonlyRootFilesystem" in out and "properties identical" not in out
+
+
+def test_cli_reads_declarations_from_cdk_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With a cdk.json beside cdk.out, a value difference counts only if the data declares it."""
+    out_dir = tmp_path / "cdk.out"
+    shutil.copytree(DRIFTED, out_dir)
+    for name in ("staging", "prod"):
+        path = out_dir / f"{name}.template.json"
+        template = json.loads(path.read_text())
+        template["Resources"]["ApiTaskDefinition0A1B2C3D"]["Properties"]["ContainerDefinitions"][0]["Environment"] = [
+            {"Name": "LOG_LEVEL", "Value": "debug" if name == "staging" else "info"}
+        ]
+        path.write_text(json.dumps(template))
+    block: dict[str, Any] = {"environments": {"staging": {"services": {"portfolio-api": {}}}, "prod": {"services": {"portfolio-api": {}}}},
+             "parameters": {"portfolio-api": {"keys": {"LOG_LEVEL": {"type": "string", "value": "info"}}}}}
+    (tmp_path / "cdk.json").write_text(json.dumps({"context": {"stable_fargate": block}}))
+    _, out, _ = run_cli(capsys, "drift", str(out_dir), "--json")
+    rows = {r["property"]: r for r in json.loads(out)["services"][0]["rows"]}
+    assert rows["env LOG_LEVEL"]["status"] == "undeclared"  # staging changed it without an override
+
+    block["parameters"]["portfolio-api"]["overrides"] = {"staging": {"LOG_LEVEL": "debug"}}
+    (tmp_path / "cdk.json").write_text(json.dumps({"context": {"stable_fargate": block}}))
+    _, out, _ = run_cli(capsys, "drift", str(out_dir), "--json")
+    rows = {r["property"]: r for r in json.loads(out)["services"][0]["rows"]}
+    assert rows["env LOG_LEVEL"]["status"] == "declared"
+
+    _, out, _ = run_cli(capsys, "drift", str(out_dir), "--json", "--no-config")
+    assert {r["property"]: r for r in json.loads(out)["services"][0]["rows"]}["env LOG_LEVEL"]["status"] == "declared"
+
+
+# --- malformed input: exit 2, one line, no traceback -------------------------------------------
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def _manifest(stack_file: str = "S.template.json", **extra: Any) -> str:
+    artifact = {"type": "aws:cloudformation:stack", "properties": {"templateFile": stack_file}, **extra}
+    return json.dumps({"version": "48.0.0", "artifacts": {"S": artifact}})
+
+
+MALFORMED: dict[str, Callable[[Path], Any]] = {
+    "missing directory": lambda d: d / "nope",
+    "empty directory": lambda d: d,
+    "template not JSON": lambda d: _write(d / "a.template.json", "{not json"),
+    "template not an object": lambda d: _write(d / "a.template.json", "[1, 2]"),
+    "resources not an object": lambda d: _write(d / "a.template.json", '{"Resources": []}'),
+    "task definition without properties": lambda d: _write(
+        d / "a.template.json", '{"Resources": {"T": {"Type": "AWS::ECS::TaskDefinition", "Properties": 3}}}'
+    ),
+    "containers not a list": lambda d: _write(
+        d / "a.template.json",
+        '{"Resources": {"T": {"Type": "AWS::ECS::TaskDefinition", "Properties": {"ContainerDefinitions": {"Name": "x"}}}}}',
+    ),
+    "manifest not JSON": lambda d: _write(d / "manifest.json", "{").parent,
+    "manifest artifacts not an object": lambda d: _write(d / "manifest.json", '{"artifacts": []}').parent,
+    "manifest names a missing template": lambda d: _write(d / "manifest.json", _manifest()).parent,
+    "stack without templateFile": lambda d: _write(
+        d / "manifest.json", json.dumps({"artifacts": {"S": {"type": "aws:cloudformation:stack", "properties": {}}}})
+    ).parent,
+    "nested assembly without directory": lambda d: _write(
+        d / "manifest.json", json.dumps({"artifacts": {"A": {"type": "cdk:cloud-assembly", "properties": {}}}})
+    ).parent,
+    "binary template": lambda d: (d / "a.template.json").write_bytes(b"\xff\xfe\x00") and d,
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_input_is_one_line_and_exit_2(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = MALFORMED[case](tmp_path)
+    code, out, err = run_cli(capsys, "drift", str(target), "--no-config")
+    assert code == 2, out
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [("{", "not valid JSON"), ('{"context": {}}', "no context.stable_fargate"), (None, "cannot read")],
+)
+def test_bad_config_is_one_line_and_exit_2(
+    config: str | None, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "cdk.json"
+    if config is not None:
+        path.write_text(config)
+    code, _, err = run_cli(capsys, "drift", str(DRIFTED), "--config", str(path))
+    assert code == 2 and message in err and err.count("\n") == 1
+
+
+# --- the engine ----------------------------------------------------------------------------
+
+
+def test_render_reads_intrinsics() -> None:
+    assert render({"Ref": "AWS::Region"}) == "${AWS::Region}"
+    assert render({"Fn::GetAtt": ["Role", "Arn"]}) == "${Role.Arn}"
+    assert render({"Fn::Join": ["", ["a", {"Ref": "B"}, "c"]]}) == "a${B}c"
+    assert render({"Fn::ImportValue": "Prod-Platform:Out"}) == "${Import:Prod-Platform:Out}"
+    assert render({"Fn::Select": [0, ["x"]]}) == "${Select:[0, [x]]}"
+    assert render([True, None, 3]) == "[true, null, 3]"
+
+
+def _task(name: Any, *, env: dict[str, Any] | None = None, **props: Any) -> dict[str, Any]:
+    container = {"Name": name, "Image": "repo/app:v1", "Environment": [{"Name": k, "Value": v} for k, v in (env or {}).items()]}
+    return {"Type": "AWS::ECS::TaskDefinition", "Properties": {"ContainerDefinitions": [container], **props}}
+
+
+def test_environment_name_and_import_of_own_stage_compare_equal() -> None:
+    model = model_from_templates({
+        "Staging": {"S": {"Resources": {"T": _task("svc", env={"BUS": {"Fn::ImportValue": "Staging-Platform:Bus"}})}}},
+        "Prod": {"S": {"Resources": {"T": _task("svc", env={"BUS": {"Fn::ImportValue": "Prod-Platform:Bus"}})}}},
+    })
+    rows = {r.property: r for r in compare(model, Declarations(properties={"svc": {}})).services[0].rows}
+    assert rows["env BUS"].status == "same"
+
+
+def test_service_identity_falls_back_to_the_logical_id() -> None:
+    tokens = {"Ref": "Name"}
+    model = model_from_templates({"a": {"S": {"Resources": {"MyTask": _task(tokens)}}}})
+    assert list(model.services) == ["MyTask"]
+
+
+def test_two_task_definitions_of_one_service_in_one_environment_are_kept_apart() -> None:
+    model = model_from_templates({"a": {"S": {"Resources": {"T1": _task("svc"), "T2": _task("svc")}}}})
+    assert sorted(model.services) == ["svc (T1)", "svc (T2)"]
+
+
+def test_a_service_missing_from_an_environment_is_drift_unless_declared() -> None:
+    model = model_from_templates({
+        "staging": {"S": {"Resources": {"T": _task("svc"), "U": _task("other")}}},
+        "prod": {"S": {"Resources": {"U": _task("other")}}},
+    })
+    svc = next(s for s in compare(model).services if s.service == "svc")
+    assert [(r.property, r.status) for r in svc.undeclared] == [("task definition", "undeclared")]
+    declared = Declarations(environments={"svc": frozenset({"staging"})})
+    svc = next(s for s in compare(model, declared).services if s.service == "svc")
+    assert not svc.undeclared and svc.declared[0].property == "task definition"
+
+
+def test_value_difference_is_drift_when_the_service_has_data_that_does_not_declare_it() -> None:
+    model = model_from_templates({
+        "dev": {"S": {"Resources": {"T": _task("svc", env={"LOG_LEVEL": "debug"})}}},
+        "prod": {"S": {"Resources": {"T": _task("svc", env={"LOG_LEVEL": "info"})}}},
+    })
+    assert compare(model).services[0].declared[0].property == "env LOG_LEVEL"  # no data: values may differ
+    undeclared = compare(model, Declarations(properties={"svc": {"dev": frozenset({"cpu"})}}))
+    assert undeclared.services[0].undeclared[0].property == "env LOG_LEVEL"
+    declared = compare(model, Declarations(properties={"svc": {"Dev": frozenset({"env:LOG_LEVEL"})}}))
+    assert not declared.has_undeclared
+
+
+# --- the real thing: a three-stage CDK app built with the library's task base ----------------
+
+
+class _Task(_StableFargateBase):
+    """The hardened task definition every service gets, without a service around it."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, service: str, parameters: ResolvedParameters,
+                 cpu: int, memory_mib: int, image: ImageRef, port: int | None) -> None:
+        super().__init__(scope, construct_id, service_name=service)
+        self._build_task(
+            image=image, parameters=parameters, cpu=cpu, memory_mib=memory_mib,
+            log_key=kms.Key(self, "LogKey", enable_key_rotation=True), stop_timeout=Duration.seconds(30),
+            retain_logs=False, container_port=port,
+            health_check=ecs.HealthCheck(command=["CMD-SHELL", f"curl -fsS http://localhost:{port}/health"]) if port else None,
+        )
+
+
+def synth_sample_tasks(outdir: Path, *, staging_extra: dict[str, str] | None = None) -> tuple[AppConfig, ParameterSets, str]:
+    context = cdk_context()
+    config = load_app_config(context)
+    parameters = load_parameter_sets(config.raw["parameters"], config.environments)
+    app = App(context=context, outdir=str(outdir))
+    for env in config.environments:
+        stage = Stage(app, env.stage_name, env=Environment(account=env.account, region=env.region))
+        stack = Stack(stage, "Services")
+        for service in parameters.services:
+            sizing = env.sizing(service)
+            task = _Task(
+                stack, service, service=service, parameters=parameters.resolve(service, env.name),
+                cpu=sizing.cpu, memory_mib=sizing.memory_mib,
+                image=ImageRef.release(service, env.image_tag(service), registry=config.tooling),
+                port=3000 if service == "portfolio-api" else None,
+            )
+            if env.name == "staging" and service == "portfolio-api":
+                for key, value in (staging_extra or {}).items():
+                    task.container.add_environment(key, value)
+    return config, parameters, app.synth().directory
+
+
+@pytest.fixture(scope="module")
+def clean_app(tmp_path_factory: pytest.TempPathFactory) -> tuple[AppConfig, ParameterSets, str]:
+    return synth_sample_tasks(tmp_path_factory.mktemp("clean"))
+
+
+@pytest.fixture(scope="module")
+def drifted_app(tmp_path_factory: pytest.TempPathFactory) -> tuple[AppConfig, ParameterSets, str]:
+    return synth_sample_tasks(tmp_path_factory.mktemp("drifted"), staging_extra={"NEW_FLAG": "1"})
+
+
+def test_guard_passes_the_sample_data_and_reports_its_declared_differences(clean_app: tuple[AppConfig, ParameterSets, str]) -> None:
+    config, parameters, directory = clean_app
+    report = DriftGuard(config=config, parameters=parameters).check(directory)
+    assert report.environments == ("Dev", "Staging", "Prod")
+    assert {s.service for s in report.services} == {"portfolio-api", "portfolio-import", "reconciliation"}
+    api = next(s for s in report.services if s.service == "portfolio-api")
+    assert {r.property for r in api.declared} >= {"cpu", "memory", "image tag", "env LOG_LEVEL", "env REFERENCE_DATA_URL"}
+    assert not report.has_undeclared
+
+
+def test_guard_refuses_a_key_added_to_staging_only_naming_it(drifted_app: tuple[AppConfig, ParameterSets, str]) -> None:
+    config, parameters, directory = drifted_app
+    with pytest.raises(ConfigError) as info:
+        DriftGuard(config=config, parameters=parameters).check(directory)
+    error = info.value
+    assert error.subject == "portfolio-api" and error.value == ["env NEW_FLAG"]
+    row = [line for line in str(error).splitlines() if "env NEW_FLAG" in line][-1]
+    assert row.split() == ["portfolio-api", "env", "NEW_FLAG", "(absent)", "1", "(absent)"]
+    assert "service" in str(error) and "Staging" in str(error)
+
+
+def test_guard_refuses_a_value_changed_without_an_override(clean_app: tuple[AppConfig, ParameterSets, str]) -> None:
+    config, parameters, directory = clean_app
+    templates = {
+        env: {p.name: json.loads(p.read_text()) for p in Path(directory, f"assembly-{env}").glob("*.template.json")}
+        for env in ("Staging", "Prod")
+    }
+    task = next(
+        r for t in templates["Prod"].values() for r in t["Resources"].values()
+        if r["Type"] == "AWS::ECS::TaskDefinition" and r["Properties"]["ContainerDefinitions"][0]["Name"] == "portfolio-api"
+    )
+    port = next(e for e in task["Properties"]["ContainerDefinitions"][0]["Environment"] if e["Name"] == "PORT")
+    port["Value"] = "8080"  # PORT has one shared value: no environment declares a difference
+    with pytest.raises(ConfigError, match="env PORT"):
+        DriftGuard(config=config, parameters=parameters).check_templates(templates)
+
+
+def test_cli_on_the_synthesized_assembly(
+    clean_app: tuple[AppConfig, ParameterSets, str], drifted_app: tuple[AppConfig, ParameterSets, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run_cli(capsys, "drift", clean_app[2], "--config", str(ROOT / "cdk.json"))
+    assert code == 0, out
+    assert "~  env LOG_LEVEL" in out
+    code, out, _ = run_cli(capsys, "drift", drifted_app[2])
+    assert code == 1
+    assert next(line for line in out.splitlines() if "NEW_FLAG" in line).split() == ["!", "env", "NEW_FLAG", "(absent)", "1", "(absent)"]
+
+
+def test_cli_and_guard_read_the_same_declarations_from_cdk_json() -> None:
+    context = cdk_context()
+    config = load_app_config(context)
+    typed = declarations_for(config=config, parameters=load_parameter_sets(config.raw["parameters"], config.environments))
+    lenient = declarations_from_context(context["stable_fargate"])
+    assert typed == lenient
+
+
+def test_guard_reports_an_unreadable_assembly_as_config_error(tmp_path: Path) -> None:
+    context = cdk_context()
+    config = load_app_config(context)
+    guard = DriftGuard(config=config, parameters=load_parameter_sets(config.raw["parameters"], config.environments))
+    with pytest.raises(ConfigError, match="Synthesize the app first"):
+        guard.check(tmp_path)
+
+
+def test_load_assembly_reads_nested_stage_assemblies(clean_app: tuple[AppConfig, ParameterSets, str]) -> None:
+    model = load_assembly(clean_app[2])
+    task = model.services["portfolio-api"]["Prod"]
+    assert (task.account, task.region, task.stack) == ("333333333333", "eu-west-2", "Prod/Services")
+
+
+# --- the seam: the read side never imports the constructs ------------------------------------
+
+READ_SIDE = [
+    ROOT / "stable_fargate" / "review" / "__init__.py",
+    ROOT / "stable_fargate" / "review" / "model.py",
+    ROOT / "stable_fargate" / "review" / "drift.py",
+    ROOT / "stable_fargate" / "__main__.py",
+    ROOT / "stable_fargate" / "drift_guard.py",
+]
+
+
+@pytest.mark.parametrize("path", READ_SIDE, ids=lambda p: p.name)
+def test_read_side_imports_no_cdk(path: Path) -> None:
+    imported: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+    forbidden = {m for m in imported if m.split(".")[0] in {"aws_cdk", "constructs", "cdk_nag", "jsii"}
+                 or m.startswith(("stable_fargate.services", "stable_fargate.images", "stable_fargate.network"))}
+    assert not forbidden
