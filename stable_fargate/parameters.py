@@ -388,6 +388,11 @@ def _typed_value(service: str, where: str, key: ParameterKey, value: Any) -> str
     if key.kind == "secret":
         base = key.value if isinstance(key.value, SecretRef) else None
         return _secret_ref(service, where, cast("SecretSource", key.source), value, base=base)
+    if isinstance(value, str) and not _is_environment_safe(value):
+        raise ConfigError(
+            service, where, value,
+            "Remove the NUL character or unpaired surrogate: a container environment value cannot hold it.",
+        )
     if key.type == "string":
         if not isinstance(value, str):
             raise ConfigError(service, where, value, "Give a string (in double quotes).")
@@ -418,6 +423,15 @@ def _typed_value(service: str, where: str, key: ParameterKey, value: Any) -> str
     if millis % per_unit:
         raise ConfigError(service, where, value, f"The container takes {key.name} in whole {key.unit}; give a whole number of {key.unit}.")
     return str(millis // per_unit)
+
+
+def _is_environment_safe(value: str) -> bool:
+    # Linux environment values end at NUL, and jsii cannot pass unpaired surrogates on.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in value
 
 
 def _is_url(value: str) -> bool:

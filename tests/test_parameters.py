@@ -183,6 +183,13 @@ def test_wrong_type_in_an_override_is_refused(key: str, value: Any, fix: str) ->
     assert fix in error.fix
 
 
+@pytest.mark.parametrize("value", ["a\x00b", "\ud800"])
+def test_value_a_container_environment_cannot_hold_is_refused(value: str) -> None:
+    raw = base()
+    raw["api"]["overrides"]["prod"]["LOG_LEVEL"] = value
+    assert "cannot hold" in refused(raw).fix
+
+
 def test_duration_not_whole_in_the_containers_unit_is_refused() -> None:
     raw = base()
     raw["api"]["keys"]["TIMEOUT"] = {"type": "duration", "value": "1500ms"}  # unit defaults to s
