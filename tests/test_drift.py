@@ -231,6 +231,15 @@ def test_a_service_missing_from_an_environment_is_drift_unless_declared() -> Non
     assert not svc.undeclared and svc.declared[0].property == "task definition"
 
 
+def test_an_expected_environment_without_any_task_definition_is_drift() -> None:
+    model = model_from_templates({"Staging": {"S": {"Resources": {"T": _task("svc")}}}, "Prod": {"S": {"Resources": {}}}})
+    report = compare(model, Declarations(environments={"svc": frozenset({"staging", "prod"})}))
+    assert report.environments == ("Staging", "prod")
+    assert [(r.property, dict(r.values)) for r in report.services[0].undeclared] == [
+        ("task definition", {"Staging": "present", "prod": None})
+    ]
+
+
 def test_value_difference_is_drift_when_the_service_has_data_that_does_not_declare_it() -> None:
     model = model_from_templates({
         "dev": {"S": {"Resources": {"T": _task("svc", env={"LOG_LEVEL": "debug"})}}},

@@ -275,11 +275,20 @@ def _split_image(image: str) -> tuple[str, str]:
 def compare(model: AssemblyModel, declarations: Declarations | None = None) -> DriftReport:
     """Compare every service across the environments of ``model``."""
     declarations = declarations or Declarations()
+    # An environment the data expects a service in, but whose stacks hold no task definition
+    # at all, is still a column: its services are missing, not out of scope.
+    known = {env.lower() for env in model.environments}
+    extra: dict[str, None] = {}
+    for service in model.services:
+        for env in sorted(declarations.environments.get(service, ())):
+            if env.lower() not in known:
+                extra.setdefault(env)
+    environments = model.environments + tuple(extra)
     services = tuple(
-        _compare_service(service, model.environments, per_env, declarations)
+        _compare_service(service, environments, per_env, declarations)
         for service, per_env in model.services.items()
     )
-    return DriftReport(environments=model.environments, services=services)
+    return DriftReport(environments=environments, services=services)
 
 
 def _lookup(mapping: Mapping[str, Any], environment: str) -> Any:
