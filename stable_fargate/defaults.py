@@ -105,3 +105,204 @@ SCALE_OUT_COOLDOWN_SECONDS: Final = 60
 
 SCALE_IN_COOLDOWN_SECONDS: Final = 300
 """Scale in at most every five minutes, so a dip does not start a saw-tooth of launches."""
+
+# --- Workers and jobs (QueueWorker, ScheduledJob) ---------------------------------------
+
+QUEUE_RECEIVE_WAIT_SECONDS: Final = 20
+"""Long polling at SQS's maximum: fewer empty receives (each one billed) and a message is
+handed over as soon as it arrives instead of at the next short poll."""
+
+QUEUE_MAX_RECEIVE_COUNT: Final = 5
+"""A message goes to the DLQ on its fifth receive: enough to ride out a deploy, a Spot
+interruption or a throttled dependency, few enough that a poison message leaves the queue
+within five visibility timeouts instead of blocking a worker for days."""
+
+QUEUE_RETENTION_DAYS: Final = 4
+"""SQS's own default, written down: a backlog older than four days is an incident, not a queue."""
+
+DLQ_RETENTION_DAYS: Final = 14
+"""SQS's maximum. A standard queue's message expires by its *original* enqueue time, so the
+DLQ must keep messages longer than the source queue or they vanish on arrival."""
+
+VISIBILITY_TIMEOUT_FACTOR: Final = 2
+"""Visibility timeout >= 2x the longest processing time: a slow message is not handed to a
+second worker while the first one still works on it (a duplicate import)."""
+
+WORKER_STOP_MARGIN_SECONDS: Final = 10
+"""Stop timeout = longest processing + this margin: time to delete the message and flush
+logs after SIGTERM before SIGKILL."""
+
+ON_DEMAND_BASE_PRODUCTION: Final = 1
+"""Production workers keep one task on regular Fargate: a Spot reclaim never stops all work."""
+
+ON_DEMAND_BASE_NON_PRODUCTION: Final = 0
+"""Dev and staging run all on Fargate Spot (up to 70 % cheaper); an interruption only delays."""
+
+SPOT_WEIGHT: Final = 1
+"""Above the on-demand base every task goes to Fargate Spot (regular Fargate has weight 0)."""
+
+SCALING_PERIOD_SECONDS: Final = 60
+"""Scaling metrics and alarms use one-minute datapoints, the resolution SQS and Container
+Insights publish at."""
+
+MAX_STEP_ADJUSTMENTS: Final = 20
+"""Application Auto Scaling's default quota of step adjustments per step scaling policy; the
+burst bands are spread over at most this many steps."""
+
+SCALE_FROM_ZERO_TASKS: Final = 1
+"""Tasks the scale-from-zero policy adds when messages wait and no task runs; the burst
+policy and target tracking take it from there."""
+
+ALARM_PERIOD_SECONDS: Final = 60
+"""Worker and job alarms evaluate one-minute datapoints..."""
+
+ALARM_EVALUATION_PERIODS: Final = 1
+"""...and alarm on the first breaching one: the threshold (acceptable latency, one DLQ
+message, one failed run) is already the budget, so waiting longer only spends more of it."""
+
+JOB_RETRY_ATTEMPTS: Final = 3
+"""EventBridge Scheduler retries a run that ECS refused to start (capacity, throttling) three
+times; aws_ecs_patterns' ScheduledFargateTask has no retry policy at all."""
+
+JOB_MAX_EVENT_AGE_SECONDS: Final = 3600
+"""A run that could not start within an hour of its time goes to the DLQ and alarms: a
+nightly job should not silently start at lunchtime."""
+
+JOB_STOP_TIMEOUT_SECONDS: Final = 120
+"""Fargate's maximum: a job stopped by hand gets the longest possible time to checkpoint."""
+
+FAILED_RUN_RETENTION_DAYS: Final = 14
+"""Failed-run records (scheduler DLQ messages and task-stopped events) kept two weeks, so
+the cause is still there after a long weekend."""
+
+WORKER_MIN_TASKS: Final = 0
+"""Workers scale to zero when the queue is empty: idle workers cost money and do nothing."""
+
+WORKER_MAX_TASKS: Final = 10
+"""A ceiling on cost and on the load workers put on their dependencies; size it per
+environment (``services.<name>.max_tasks``)."""
+
+WORKER_MIN_HEALTHY_PERCENT: Final = 100
+"""A deployment starts new workers before it stops old ones: the backlog keeps draining."""
+
+WORKER_MAX_HEALTHY_PERCENT: Final = 200
+"""Room for a full set of new tasks beside the old ones during a deployment."""
+
+JOB_CAPACITY_PROVIDER: Final = "FARGATE"
+"""Scheduled jobs run on regular Fargate: a Spot reclaim halfway through a reconciliation
+leaves a half-done run to clean up, and a nightly run costs little on demand."""
+
+# --- Web services (StableWebService) ---------------------------------------------------
+
+WEB_MAX_WARM_UP_SECONDS: Final = 1200
+"""Warm-up is accepted from 0 to 20 minutes; an app that needs longer to answer its health
+check should warm up in the background and answer ``/healthz`` early."""
+
+CONTAINER_HEALTH_CHECK_MAX_START_PERIOD_SECONDS: Final = 300
+"""ECS's ceiling for a container health check's start period; a longer warm-up is covered by
+stretching the check's interval instead (start period + retries x interval >= warm-up)."""
+
+CONTAINER_HEALTH_CHECK_INTERVAL_SECONDS: Final = 10
+"""Container health check every 10 s (ECS default 30 s): a hung process is found in 30 s."""
+
+CONTAINER_HEALTH_CHECK_TIMEOUT_SECONDS: Final = 5
+"""ECS's default; a health endpoint that needs more than 5 s is itself a finding."""
+
+CONTAINER_HEALTH_CHECK_RETRIES: Final = 3
+"""Three consecutive failures after the start period mark the container unhealthy."""
+
+TARGET_HEALTH_CHECK_INTERVAL_SECONDS: Final = 10
+"""Target-group check every 10 s (aws_ecs_patterns: 30 s) ..."""
+
+TARGET_HEALTHY_THRESHOLD: Final = 2
+"""... two successes to be healthy (patterns: 5): a new task takes traffic 20 s after it can
+answer, not 150 s ..."""
+
+TARGET_UNHEALTHY_THRESHOLD: Final = 3
+"""... and three failures (30 s) to be taken out of rotation: one slow answer is not enough."""
+
+TARGET_HEALTH_CHECK_TIMEOUT_SECONDS: Final = 5
+"""Below the 10 s interval, as ELB requires."""
+
+TARGET_HEALTHY_HTTP_CODES: Final = "200-399"
+"""A redirect from the health path still means the process serves requests."""
+
+WEB_LONGEST_REQUEST_SECONDS: Final = 30
+"""The longest request the service expects. The deregistration delay equals it (ELB default
+300 s): a stopping task drains for as long as a request can take, not five minutes."""
+
+WEB_STOP_MARGIN_SECONDS: Final = 10
+"""Stop timeout = longest request + this margin: when SIGTERM comes without a drain first
+(a Spot reclaim, a task stopped by hand) the last request still finishes and the pool closes."""
+
+WEB_MIN_HEALTHY_PERCENT: Final = 100
+"""Never run below the desired count during a rollout (patterns: 50 %, and CDK warns)."""
+
+WEB_MAX_HEALTHY_PERCENT: Final = 200
+"""Start a whole new set before stopping the old one: one batch per rollout."""
+
+WEB_MIN_TASKS: Final = 2
+"""Two tasks in two AZs unless the environment says otherwise."""
+
+WEB_MAX_TASKS: Final = 4
+"""Twice the minimum: room for a spike without an open-ended bill."""
+
+WEB_PRODUCTION_MIN_TASKS: Final = 2
+"""Production keeps at least two tasks so that one AZ or one task failure never stops it."""
+
+WEB_REQUESTS_PER_TARGET: Final = 1000
+"""Target tracking on ALBRequestCountPerTarget (requests per task per minute, ~17/s)."""
+
+WEB_CPU_TARGET_PERCENT: Final = 60
+"""CPU target: leaves 40 % headroom for the minutes that scaling out takes."""
+
+DEPLOYMENT_ALARM_PERIOD_SECONDS: Final = 60
+"""Deployment alarms evaluate one-minute datapoints: a bad release rolls back in minutes."""
+
+WEB_5XX_RATE_PERCENT: Final = 5
+"""Roll back when more than 5 % of requests answer 5xx from the targets ..."""
+
+WEB_5XX_MIN_REQUESTS: Final = 20
+"""... in a minute with at least 20 requests (one failed request of two is not a rate) ..."""
+
+WEB_5XX_DATAPOINTS: Final = 2
+"""... for two minutes in a row: one blip of a dependency does not roll back a good release."""
+
+WEB_UNHEALTHY_HOSTS_THRESHOLD: Final = 1
+"""Roll back when any target stays unhealthy for longer than warm-up plus the time to be
+counted healthy (its datapoints are derived from warm-up, so warming tasks never trip it)."""
+
+WEB_ACCESS_LOG_RETENTION_DAYS: Final = 365
+"""Load balancer access logs kept a year (PCI DSS 10.7)."""
+
+WEB_ACCESS_LOG_NONCURRENT_DAYS: Final = 30
+"""Overwritten or deleted log objects stay recoverable for 30 days (versioned bucket)."""
+
+WEB_TLS_POLICY: Final = "TLS13_12_RES_PQ"
+"""ELB policy (``SslPolicy`` member): TLS 1.2 and 1.3 only, no CBC ciphers, post-quantum key
+exchange for clients that offer it."""
+
+WEB_IDLE_TIMEOUT_SECONDS: Final = 60
+"""ALB idle timeout (its default); raised to longest request + 5 s when that is longer."""
+
+WEB_ENABLE_EXECUTE_COMMAND: Final = False
+"""ECS Exec is a shell into production: off unless a service asks for it."""
+
+WEB_ACL_MANAGED_RULE_GROUPS: Final = (
+    "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesCommonRuleSet",
+)
+"""AWS WAF managed rule groups in front of every public load balancer (PCI DSS 6.6): known
+bad sources, exploit patterns (Log4Shell and the like) and the OWASP-style common rules."""
+
+WAF_LOG_RETENTION_DAYS: Final = 365
+"""WAF logs kept a year, like every other audit log."""
+
+ROLLOUT_TASK_START_SECONDS: Final = 60
+"""Assumed time from ECS placing a task to its container running (ENI, image pull); the same
+figure is used for aws_ecs_patterns' batch so that the comparison is like for like."""
+
+ROLLOUT_BATCH_BUDGET_SECONDS: Final = 110
+"""A rollout batch (task start + time to healthy + drain) must fit in this with the defaults,
+before the app's own warm-up (aws_ecs_patterns: about 510 s)."""

@@ -9,6 +9,7 @@ from constructs import Construct
 
 from stable_fargate import AppConfig, EnvironmentSpec
 from stacks.platform import PlatformStack
+from stacks.workers import WorkersStack
 
 
 class EnvironmentStage(Stage):
@@ -25,3 +26,4 @@ class EnvironmentStage(Stage):
         )
         self.environment = environment
         self.platform = PlatformStack(self, "Platform", environment=environment)
+        self.workers = WorkersStack(self, "Workers", config=config, environment=environment, platform=self.platform)

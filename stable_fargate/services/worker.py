@@ -1,0 +1,349 @@
+"""QueueWorker: an SQS-driven Fargate service that keeps pace with its queue and loses nothing."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from aws_cdk import Duration, Fn, RemovalPolicy, Stack, Token
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from stable_fargate import defaults, scaling
+from stable_fargate.errors import ConfigError
+from stable_fargate.images import ImageRef
+from stable_fargate.parameters import ResolvedParameters
+from stable_fargate.services._acks import acknowledge, acknowledge_task_roles, nag_flatten
+from stable_fargate.services._base import _StableFargateBase
+
+QUEUE_URL_KEY = "QUEUE_URL"
+"""The environment key under which the container finds its queue's URL (wiring, not
+configuration: it is the same logical reference in every environment)."""
+
+TASK_PROTECTION_ACTIONS = ("ecs:UpdateTaskProtection", "ecs:GetTaskProtection")
+"""What a worker calls (through ``$ECS_AGENT_URI/task-protection/v1/state``) to keep
+scale-in and deployments from stopping it in the middle of a message."""
+
+
+def derive_visibility_timeout(service: str, longest_seconds: int, given_seconds: int | None) -> int:
+    """``VISIBILITY_TIMEOUT_FACTOR`` x the longest processing time, or the given value if it
+    is at least that; a smaller value would hand a slow message to a second worker."""
+    minimum = defaults.VISIBILITY_TIMEOUT_FACTOR * longest_seconds
+    if given_seconds is None:
+        return minimum
+    if given_seconds < minimum:
+        raise ConfigError(
+            service, "visibility_timeout", f"{given_seconds}s",
+            f"Use at least {minimum}s ({defaults.VISIBILITY_TIMEOUT_FACTOR}x the longest processing time of "
+            f"{longest_seconds}s), or omit it to get exactly that.",
+        )
+    return given_seconds
+
+
+def derive_stop_timeout(service: str, longest_seconds: int, *, uses_task_protection: bool) -> int:
+    """Longest processing + ``WORKER_STOP_MARGIN_SECONDS``, so SIGTERM lets the message in hand
+    finish. Above Fargate's 120 s only task scale-in protection keeps a message from being cut;
+    the worker must declare that it protects itself."""
+    wanted = longest_seconds + defaults.WORKER_STOP_MARGIN_SECONDS
+    if wanted <= defaults.MAX_STOP_TIMEOUT_SECONDS:
+        return wanted
+    if not uses_task_protection:
+        raise ConfigError(
+            service, "longest_processing_time", f"{longest_seconds}s",
+            f"Fargate gives a stopping task at most {defaults.MAX_STOP_TIMEOUT_SECONDS}s after SIGTERM, less than "
+            f"{longest_seconds}s + {defaults.WORKER_STOP_MARGIN_SECONDS}s to finish a message. Make the worker set "
+            "task scale-in protection while it processes a message (README: 'protecting a message in flight') "
+            "and pass uses_task_protection=True, or split the work into shorter messages.",
+        )
+    return defaults.MAX_STOP_TIMEOUT_SECONDS
+
+
+def check_task_counts(service: str, min_tasks: int, max_tasks: int, on_demand_base: int) -> None:
+    for name, value in (("min_tasks", min_tasks), ("max_tasks", max_tasks), ("on_demand_base", on_demand_base)):
+        if Token.is_unresolved(value):
+            continue
+        if value < 0:
+            raise ConfigError(service, name, value, "Give a whole number of at least 0.")
+    if Token.is_unresolved(min_tasks) or Token.is_unresolved(max_tasks):
+        return
+    if max_tasks < 1:
+        raise ConfigError(service, "max_tasks", max_tasks, "Allow at least one task, or the queue is never drained.")
+    if max_tasks < min_tasks:
+        raise ConfigError(service, "max_tasks", max_tasks, f"Use at least min_tasks ({min_tasks}), or lower min_tasks.")
+
+
+def _whole_seconds(service: str, field: str, value: Duration) -> int:
+    seconds = value.to_seconds()
+    if seconds <= 0:
+        raise ConfigError(service, field, f"{seconds}s", "Give a positive duration.")
+    return math.ceil(seconds)
+
+
+class QueueWorker(_StableFargateBase):
+    """A Fargate service that drains an encrypted SQS queue within an acceptable latency.
+
+    It creates the queue and its dead-letter queue (KMS, TLS-only, long polling, redrive),
+    a hardened task (see the base), a service on Fargate Spot with an on-demand base, three
+    queue-driven scaling policies (see :mod:`stable_fargate.scaling`), permission for the
+    task to protect itself from scale-in, and two alarms to the environment's topic.
+
+    :param service_name: the service's name (letters, digits, '-'); names logs and alarms.
+    :param cluster: the environment's cluster (Container Insights on: the scaling signal
+        divides by its RunningTaskCount).
+    :param image: the release to run (``ImageRef``; moving tags refused).
+    :param key: the environment's KMS key: queues and logs are encrypted with it.
+    :param alarm_topic: the environment's (encrypted) alarm topic.
+    :param average_processing_time: how long one message takes on average. Sets the
+        backlog-per-task target ``ceil(acceptable_latency / average)``.
+    :param longest_processing_time: the longest a message may take. Sets the visibility
+        timeout and the stop timeout.
+    :param acceptable_latency: how long a message may wait before it is late. Sets the
+        target, the burst bands and the oldest-message alarm.
+    :param parameters: runtime configuration (``ResolvedParameters`` of this service).
+        Default: none.
+    :param vpc_subnets: where tasks run. Default: the cluster VPC's private subnets.
+    :param cpu: Default: ``defaults.DEFAULT_CPU`` (512).
+    :param memory_mib: Default: ``defaults.DEFAULT_MEMORY_MIB`` (1024).
+    :param min_tasks: Default: ``defaults.WORKER_MIN_TASKS`` (0: scale to zero).
+    :param max_tasks: Default: ``defaults.WORKER_MAX_TASKS`` (10).
+    :param on_demand_base: tasks kept on regular Fargate, the rest on Spot. Default:
+        ``defaults.ON_DEMAND_BASE_PRODUCTION`` (1) when ``production``, else
+        ``defaults.ON_DEMAND_BASE_NON_PRODUCTION`` (0).
+    :param production: whether this is a production environment. Default: True (the safe side).
+    :param retain_data: keep the queues (and logs) when the stack deletes them. Default: True.
+    :param visibility_timeout: Default: ``defaults.VISIBILITY_TIMEOUT_FACTOR`` (2) x the
+        longest processing time; a smaller value is refused.
+    :param uses_task_protection: the worker sets task scale-in protection while it processes
+        a message. Required when the longest processing time plus
+        ``defaults.WORKER_STOP_MARGIN_SECONDS`` exceeds Fargate's 120 s stop timeout.
+        Default: False. (The permission is granted either way.)
+    :param command: the container command. Default: the image's.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        service_name: str,
+        cluster: ecs.ICluster,
+        image: ImageRef,
+        key: kms.IKey,
+        alarm_topic: sns.ITopic,
+        average_processing_time: Duration,
+        longest_processing_time: Duration,
+        acceptable_latency: Duration,
+        parameters: ResolvedParameters | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        cpu: int = defaults.DEFAULT_CPU,
+        memory_mib: int = defaults.DEFAULT_MEMORY_MIB,
+        min_tasks: int = defaults.WORKER_MIN_TASKS,
+        max_tasks: int = defaults.WORKER_MAX_TASKS,
+        on_demand_base: int | None = None,
+        production: bool = True,
+        retain_data: bool = True,
+        visibility_timeout: Duration | None = None,
+        uses_task_protection: bool = False,
+        command: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id, service_name=service_name)
+        service = self.service_name
+
+        # --- Validate everything before building anything ---------------------------------
+        average = average_processing_time.to_seconds()
+        longest = _whole_seconds(service, "longest_processing_time", longest_processing_time)
+        latency = _whole_seconds(service, "acceptable_latency", acceptable_latency)
+        scaling.check_processing_times(
+            service, average_seconds=average, longest_seconds=longest_processing_time.to_seconds(),
+            acceptable_latency_seconds=latency,
+        )
+        if on_demand_base is None:
+            on_demand_base = (
+                defaults.ON_DEMAND_BASE_PRODUCTION if production else defaults.ON_DEMAND_BASE_NON_PRODUCTION
+            )
+        check_task_counts(service, min_tasks, max_tasks, on_demand_base)
+        visibility = derive_visibility_timeout(
+            service, longest, None if visibility_timeout is None else math.ceil(visibility_timeout.to_seconds())
+        )
+        stop_timeout = derive_stop_timeout(service, longest, uses_task_protection=uses_task_protection)
+
+        self.backlog_target = scaling.backlog_per_task_target(
+            average_processing_seconds=average, acceptable_latency_seconds=latency
+        )
+        self.burst_bands = scaling.burst_bands(target=self.backlog_target, min_tasks=min_tasks, max_tasks=max_tasks)
+        self.visibility_timeout_seconds = visibility
+        self.stop_timeout_seconds = stop_timeout
+        self.on_demand_base = on_demand_base
+        removal = RemovalPolicy.RETAIN if retain_data else RemovalPolicy.DESTROY
+
+        # --- Queues -----------------------------------------------------------------------
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            enforce_ssl=True,
+            retention_period=Duration.days(defaults.DLQ_RETENTION_DAYS),
+            removal_policy=removal,
+        )
+        self.queue = sqs.Queue(
+            self,
+            "Queue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            enforce_ssl=True,
+            visibility_timeout=Duration.seconds(visibility),
+            receive_message_wait_time=Duration.seconds(defaults.QUEUE_RECEIVE_WAIT_SECONDS),
+            retention_period=Duration.days(defaults.QUEUE_RETENTION_DAYS),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                max_receive_count=defaults.QUEUE_MAX_RECEIVE_COUNT, queue=self.dead_letter_queue
+            ),
+            removal_policy=removal,
+        )
+
+        # --- Task and service ---------------------------------------------------------------
+        self._build_task(
+            image=image,
+            parameters=parameters,
+            cpu=cpu,
+            memory_mib=memory_mib,
+            log_key=key,
+            stop_timeout=Duration.seconds(stop_timeout),
+            retain_logs=retain_data,
+            command=command,
+        )
+        self.container.add_environment(QUEUE_URL_KEY, self.queue.queue_url)
+        self.queue.grant_consume_messages(self.task_definition.task_role)
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=cluster.vpc,
+            description=f"{service}: no inbound; outbound to the queue, endpoints and dependencies",
+            allow_all_outbound=True,
+        )
+        capacity = [
+            ecs.CapacityProviderStrategy(capacity_provider="FARGATE", base=on_demand_base, weight=0),
+            ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT", weight=defaults.SPOT_WEIGHT),
+        ]
+        # No desired_count: a deploy must not reset a scaled-out worker to its minimum.
+        self.service = ecs.FargateService(
+            self,
+            "Service",
+            cluster=cluster,
+            task_definition=self.task_definition,
+            vpc_subnets=vpc_subnets,
+            security_groups=[self.security_group],
+            assign_public_ip=False,
+            capacity_provider_strategies=capacity,
+            min_healthy_percent=defaults.WORKER_MIN_HEALTHY_PERCENT,
+            max_healthy_percent=defaults.WORKER_MAX_HEALTHY_PERCENT,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            platform_version=ecs.FargatePlatformVersion.LATEST,
+            enable_ecs_managed_tags=True,
+            propagate_tags=ecs.PropagatedTagSource.SERVICE,
+        )
+
+        self._grant_task_protection()
+        acknowledge_task_roles(self.task_definition, service)
+
+        # --- Scaling: the queue is the one signal, in both directions ---------------------
+        self.scalable_target = appscaling.ScalableTarget(
+            self,
+            "ScalableTarget",
+            service_namespace=appscaling.ServiceNamespace.ECS,
+            resource_id=f"service/{cluster.cluster_name}/{self.service.service_name}",
+            scalable_dimension="ecs:service:DesiredCount",
+            min_capacity=min_tasks,
+            max_capacity=max_tasks,
+        )
+        self.target_tracking = scaling.backlog_target_tracking(
+            self,
+            "BacklogPerTask",
+            scalable_target=self.scalable_target,
+            queue_name=self.queue.queue_name,
+            cluster_name=cluster.cluster_name,
+            service_name=self.service.service_name,
+            target=self.backlog_target,
+        )
+        self.scale_from_zero, self.scale_from_zero_alarm = scaling.scale_from_zero(
+            self,
+            "ScaleFromZero",
+            scalable_target=self.scalable_target,
+            queue=self.queue,
+            cluster_name=cluster.cluster_name,
+            service_name=self.service.service_name,
+        )
+        self.burst, self.burst_alarm = scaling.burst_step_scaling(
+            self,
+            "Burst",
+            scalable_target=self.scalable_target,
+            queue=self.queue,
+            cluster_name=cluster.cluster_name,
+            service_name=self.service.service_name,
+            target=self.backlog_target,
+            bands=self.burst_bands,
+        )
+
+        # --- Alarms -------------------------------------------------------------------------
+        period = Duration.seconds(defaults.ALARM_PERIOD_SECONDS)
+        self.oldest_message_alarm = cloudwatch.Alarm(
+            self,
+            "OldestMessageAlarm",
+            alarm_description=f"{service}: the oldest message has waited longer than the acceptable latency ({latency}s).",
+            metric=self.queue.metric_approximate_age_of_oldest_message(period=period, statistic="Maximum"),
+            threshold=latency,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=defaults.ALARM_EVALUATION_PERIODS,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.dead_letter_alarm = cloudwatch.Alarm(
+            self,
+            "DeadLetterAlarm",
+            alarm_description=f"{service}: a message failed {defaults.QUEUE_MAX_RECEIVE_COUNT} times and is in the DLQ.",
+            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(period=period, statistic="Maximum"),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=defaults.ALARM_EVALUATION_PERIODS,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        for alarm in (self.oldest_message_alarm, self.dead_letter_alarm):
+            alarm.add_alarm_action(cw_actions.SnsAction(alarm_topic))
+
+    def _grant_task_protection(self) -> None:
+        """Let the task protect itself: only tasks of its own cluster.
+
+        The cluster's name is read from this service's ARN
+        (``arn:...:service/<cluster>/<service>``) rather than from the platform stack, so the
+        policy names only resources of this stack and its nag finding has a stable id.
+        """
+        stack = Stack.of(self)
+        cluster_name = Fn.select(1, Fn.split("/", self.service.service_arn))
+        tasks = stack.format_arn(service="ecs", resource="task", resource_name=f"{cluster_name}/*")
+        # A policy of its own: the service waits for the task role's default policy, so that
+        # one cannot name the service without a dependency cycle.
+        self.task_protection_policy = iam.Policy(
+            self,
+            "TaskProtectionPolicy",
+            statements=[iam.PolicyStatement(actions=list(TASK_PROTECTION_ACTIONS), resources=[tasks])],
+            roles=[self.task_definition.task_role],
+        )
+        acknowledge(
+            self.task_protection_policy,
+            "PCI.DSS.321-IAMNoInlinePolicy",
+            f"{self.service_name}'s task-protection policy names this one service's cluster and is attached to "
+            "this task role alone.",
+        )
+        acknowledge(
+            self.task_protection_policy,
+            f"AwsSolutions-IAM5[Resource::{nag_flatten(stack, tasks)}]",
+            f"{self.service_name} protects its own task from scale-in while it processes a message; task ids are "
+            "only known at run time, so the grant covers the tasks of this service's cluster and nothing else.",
+        )

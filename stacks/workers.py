@@ -1,0 +1,86 @@
+"""The sample app's background work: portfolio-import (a QueueWorker) and reconciliation (a
+ScheduledJob), sized per environment from cdk.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Duration, Stack
+from constructs import Construct
+
+from stable_fargate import AppConfig, EnvironmentSpec, ImageRef
+from stable_fargate.parameters import load_parameter_sets
+from stable_fargate.services.job import ScheduledJob
+from stable_fargate.services.worker import QueueWorker
+from stacks.platform import PlatformStack
+
+PORTFOLIO_IMPORT = "portfolio-import"
+PORTFOLIO_IMPORT_AVERAGE_PROCESSING = Duration.seconds(2)
+"""Measured: an import message (one client's portfolio file) takes 2 s on average..."""
+PORTFOLIO_IMPORT_LONGEST_PROCESSING = Duration.seconds(20)
+"""...and 20 s at most (the largest portfolios)."""
+PORTFOLIO_IMPORT_ACCEPTABLE_LATENCY = Duration.seconds(60)
+"""An onboarding client sees their portfolio within a minute."""
+
+RECONCILIATION = "reconciliation"
+RECONCILIATION_SCHEDULE = "0 2 * * ? *"
+RECONCILIATION_TIME_ZONE = "Europe/London"
+"""Nightly at 02:00 London time, summer and winter: after the ledger's end-of-day close."""
+
+
+class WorkersStack(Stack):
+    """One environment's background services, on the platform's cluster, key and alarm topic."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AppConfig,
+        environment: EnvironmentSpec,
+        platform: PlatformStack,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        # TODO(lead): take the parameter sets from the stage once it loads them for every stack.
+        parameter_sets = load_parameter_sets(config.raw.get("parameters"), config.environments)
+        common: dict[str, Any] = {
+            "cluster": platform.cluster.cluster,
+            "key": platform.key.key,
+            "alarm_topic": platform.alarm_topic,
+            "vpc_subnets": platform.network.private_subnets,
+            "retain_data": environment.retain_data,
+        }
+
+        sizing = environment.sizing(PORTFOLIO_IMPORT)
+        self.portfolio_import = QueueWorker(
+            self,
+            "PortfolioImport",
+            service_name=PORTFOLIO_IMPORT,
+            image=ImageRef.release(PORTFOLIO_IMPORT, environment.image_tag(PORTFOLIO_IMPORT), registry=config.tooling),
+            parameters=parameter_sets.resolve(PORTFOLIO_IMPORT, environment.name),
+            average_processing_time=PORTFOLIO_IMPORT_AVERAGE_PROCESSING,
+            longest_processing_time=PORTFOLIO_IMPORT_LONGEST_PROCESSING,
+            acceptable_latency=PORTFOLIO_IMPORT_ACCEPTABLE_LATENCY,
+            cpu=sizing.cpu,
+            memory_mib=sizing.memory_mib,
+            min_tasks=sizing.min_tasks,
+            max_tasks=sizing.max_tasks,
+            on_demand_base=sizing.on_demand_base,
+            production=environment.production,
+            **common,
+        )
+
+        sizing = environment.sizing(RECONCILIATION)
+        self.reconciliation = ScheduledJob(
+            self,
+            "Reconciliation",
+            service_name=RECONCILIATION,
+            image=ImageRef.release(RECONCILIATION, environment.image_tag(RECONCILIATION), registry=config.tooling),
+            parameters=parameter_sets.resolve(RECONCILIATION, environment.name),
+            schedule=RECONCILIATION_SCHEDULE,
+            time_zone=RECONCILIATION_TIME_ZONE,
+            cpu=sizing.cpu,
+            memory_mib=sizing.memory_mib,
+            **common,
+        )
