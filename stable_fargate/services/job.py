@@ -271,7 +271,8 @@ class ScheduledJob(_StableFargateBase):
             target=scheduler_targets.EcsRunFargateTask(
                 cluster,
                 task_definition=self.task_definition,
-                vpc_subnets=vpc_subnets,
+                # An empty selection picks private subnets, with or without egress.
+                vpc_subnets=vpc_subnets or ec2.SubnetSelection(),
                 security_groups=[self.security_group],
                 assign_public_ip=False,
                 capacity_provider_strategies=[

@@ -1,0 +1,286 @@
+"""ScheduledJob: schedule, retries, DLQ, the failed-run alarm, the task hardening, refusals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk import Duration
+from aws_cdk.assertions import Match, Template
+
+from stable_fargate import AccountRegion, ConfigError, ImageRef, ScheduledJob, defaults
+from stable_fargate.services.job import check_time_zone, parse_cron
+from tests.conftest import SampleApp, template_json
+from tests.test_worker import platform
+
+REGISTRY = AccountRegion("100000000000", "eu-west-2")
+
+
+def job_props(**overrides: Any) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "service_name": "reconciliation",
+        "image": ImageRef.release("reconciliation", "v1.2.0", registry=REGISTRY),
+        "schedule": "0 2 * * ? *",
+        "time_zone": "Europe/London",
+    }
+    props.update(overrides)
+    return props
+
+
+@pytest.fixture
+def build(env_stack: Any) -> Any:
+    def factory(env: str = "prod", **overrides: Any) -> tuple[ScheduledJob, Template]:
+        es = env_stack(env)
+        job = ScheduledJob(es.stack, "Job", **platform(es.stack, es.environment.availability_zones), **job_props(**overrides))
+        return job, es.template()
+
+    return factory
+
+
+# --- Cron and time zone -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "0 2 * * ? *",
+        "cron(0 2 * * ? *)",
+        "30 6 ? * MON-FRI *",
+        "0/15 * * * ? *",
+        "0 8 1,15 * ? *",
+        "0 3 L * ? *",
+        "0 3 ? * 6#3 *",
+        "0 0 1 JAN ? 2030",
+        "5 4 ? * SUN *",
+    ],
+)
+def test_valid_cron_expressions(expression: str) -> None:
+    assert len(parse_cron("reconciliation", expression)) == 6
+
+
+@pytest.mark.parametrize(
+    ("expression", "hint"),
+    [
+        ("0 2 * * *", "six fields"),
+        ("0 2 * * * *", "Exactly one of day-of-month and day-of-week"),
+        ("0 2 ? * ? *", "Exactly one of day-of-month and day-of-week"),
+        ("60 2 * * ? *", "minutes field '60'"),
+        ("0 24 * * ? *", "hours field '24'"),
+        ("0 2 32 * ? *", "day-of-month field '32'"),
+        ("0 2 * 13 ? *", "month field '13'"),
+        ("0 2 ? * FUNDAY *", "day-of-week field 'FUNDAY'"),
+        ("0 5-2 * * ? *", "hours field '5-2'"),
+        ("0 */0 * * ? *", "hours field '*/0'"),
+        ("rate(1 day)", "six fields"),
+    ],
+)
+def test_invalid_cron_is_refused(expression: str, hint: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_cron("reconciliation", expression)
+    assert (err.value.subject, err.value.field, err.value.value) == ("reconciliation", "schedule", expression)
+    assert hint in str(err.value)
+
+
+@pytest.mark.parametrize("zone", ["Europe/London", "America/New_York", "Etc/UTC", "Asia/Kolkata"])
+def test_iana_time_zones_pass(zone: str) -> None:
+    assert check_time_zone("reconciliation", zone) == zone
+
+
+@pytest.mark.parametrize("zone", ["BST", "GMT+1", "Europe/Londn", "london", ""])
+def test_other_time_zones_are_refused(zone: str) -> None:
+    with pytest.raises(ConfigError, match=r"reconciliation: time_zone=.*IANA"):
+        check_time_zone("reconciliation", zone)
+
+
+def test_construct_refuses_bad_schedule_and_zone(build: Any) -> None:
+    with pytest.raises(ConfigError, match="reconciliation: schedule='0 2 \\* \\* \\* \\*'"):
+        build(schedule="0 2 * * * *")
+    with pytest.raises(ConfigError, match="reconciliation: time_zone='BST'"):
+        build(time_zone="BST")
+
+
+# --- Schedule -----------------------------------------------------------------------------
+
+
+def test_schedule_runs_the_task_at_two_london_time_with_retries_and_dlq(build: Any) -> None:
+    _, template = build()
+    template.has_resource_properties(
+        "AWS::Scheduler::Schedule",
+        {
+            "ScheduleExpression": "cron(0 2 * * ? *)",
+            "ScheduleExpressionTimezone": "Europe/London",
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "State": "ENABLED",
+            "Target": Match.object_like(
+                {
+                    "RetryPolicy": {
+                        "MaximumRetryAttempts": defaults.JOB_RETRY_ATTEMPTS,
+                        "MaximumEventAgeInSeconds": defaults.JOB_MAX_EVENT_AGE_SECONDS,
+                    },
+                    "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [Match.string_like_regexp("JobFailedRuns"), "Arn"]}},
+                    "RoleArn": {"Fn::GetAtt": [Match.string_like_regexp("JobSchedulerRole"), "Arn"]},
+                    "EcsParameters": Match.object_like(
+                        {
+                            "CapacityProviderStrategy": [{"CapacityProvider": defaults.JOB_CAPACITY_PROVIDER, "Weight": 1}],
+                            "EnableECSManagedTags": False,
+                            "NetworkConfiguration": {"AwsvpcConfiguration": Match.object_like({"AssignPublicIp": "DISABLED"})},
+                        }
+                    ),
+                }
+            ),
+        },
+    )
+    assert defaults.JOB_RETRY_ATTEMPTS == 3
+    assert defaults.JOB_MAX_EVENT_AGE_SECONDS == 3600
+    assert defaults.JOB_CAPACITY_PROVIDER == "FARGATE"
+
+
+def test_weekday_schedules_render_with_a_question_mark_day(build: Any) -> None:
+    _, template = build(schedule="30 6 ? * MON-FRI *")
+    template.has_resource_properties("AWS::Scheduler::Schedule", {"ScheduleExpression": "cron(30 6 ? * MON-FRI *)"})
+
+
+def test_scheduler_role_trusts_the_scheduler_of_this_account_only(build: Any) -> None:
+    _, template = build()
+    template.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": {
+                "Statement": [
+                    Match.object_like(
+                        {
+                            "Principal": {"Service": "scheduler.amazonaws.com"},
+                            "Condition": {"StringEquals": {"aws:SourceAccount": Match.any_value()}},
+                        }
+                    )
+                ],
+                "Version": "2012-10-17",
+            }
+        },
+    )
+
+
+@pytest.mark.parametrize(("field", "value"), [("retry_attempts", -1), ("retry_attempts", 186)])
+def test_retry_attempts_out_of_range_are_refused(build: Any, field: str, value: int) -> None:
+    with pytest.raises(ConfigError, match=f"reconciliation: {field}={value}"):
+        build(**{field: value})
+
+
+@pytest.mark.parametrize("age", [Duration.seconds(59), Duration.hours(25)])
+def test_max_event_age_out_of_range_is_refused(build: Any, age: Duration) -> None:
+    with pytest.raises(ConfigError, match="reconciliation: max_event_age="):
+        build(max_event_age=age)
+
+
+# --- Failed runs --------------------------------------------------------------------------
+
+
+def test_failed_runs_queue(build: Any) -> None:
+    _, template = build()
+    template.has_resource_properties(
+        "AWS::SQS::Queue",
+        {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": defaults.FAILED_RUN_RETENTION_DAYS * 86400},
+    )
+    template.has_resource_properties(
+        "AWS::SQS::QueuePolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})]
+                ),
+                "Version": "2012-10-17",
+            }
+        },
+    )
+    queue = next(iter(template.find_resources("AWS::SQS::Queue").values()))
+    assert queue["DeletionPolicy"] == "Retain"
+
+
+def test_rule_catches_runs_that_fail(build: Any) -> None:
+    _, template = build()
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.ecs"],
+                "detail-type": ["ECS Task State Change"],
+                "detail": {
+                    "clusterArn": [Match.any_value()],
+                    "taskDefinitionArn": [{"prefix": Match.string_like_regexp(r":task-definition/.*JobTaskDefinition.*:$")}],
+                    "lastStatus": ["STOPPED"],
+                    "$or": [
+                        {"containers": {"exitCode": [{"anything-but": 0}]}},
+                        {"stopCode": ["TaskFailedToStart"]},
+                    ],
+                },
+            },
+            "Targets": [Match.object_like({"Arn": {"Fn::GetAtt": [Match.string_like_regexp("JobFailedRuns"), "Arn"]}})],
+        },
+    )
+
+
+def test_a_failed_run_alarms_to_the_environment_topic(build: Any) -> None:
+    _, template = build()
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [Match.string_like_regexp("JobFailedRuns"), "QueueName"]}}],
+            "Threshold": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "Period": defaults.ALARM_PERIOD_SECONDS,
+            "EvaluationPeriods": defaults.ALARM_EVALUATION_PERIODS,
+            "AlarmActions": [{"Ref": Match.string_like_regexp("Topic")}],
+        },
+    )
+
+
+# --- Task ---------------------------------------------------------------------------------
+
+
+def test_task_is_hardened_like_every_service(build: Any) -> None:
+    _, template = build(cpu=1024, memory_mib=2048)
+    template.has_resource_properties(
+        "AWS::ECS::TaskDefinition",
+        {
+            "Cpu": "1024",
+            "Memory": "2048",
+            "RuntimePlatform": {"CpuArchitecture": defaults.CPU_ARCHITECTURE, "OperatingSystemFamily": "LINUX"},
+            "ContainerDefinitions": [
+                Match.object_like(
+                    {
+                        "StopTimeout": defaults.JOB_STOP_TIMEOUT_SECONDS,
+                        "ReadonlyRootFilesystem": True,
+                        "User": defaults.CONTAINER_USER,
+                        "Image": Match.any_value(),
+                    }
+                )
+            ],
+        },
+    )
+
+
+def test_invalid_size_is_refused(build: Any) -> None:
+    with pytest.raises(ConfigError, match="reconciliation: memory_mib=1024"):
+        build(cpu=1024, memory_mib=1024)
+
+
+def test_moving_image_tags_are_refused() -> None:
+    with pytest.raises(ConfigError, match="latest"):
+        ImageRef.release("reconciliation", "latest", registry=REGISTRY)
+
+
+# --- The sample app -----------------------------------------------------------------------
+
+
+def test_reconciliation_runs_nightly_in_every_environment(sample_app: SampleApp) -> None:
+    found = []
+    for env, stack in sample_app.stacks():
+        if stack.node.id != "Workers":
+            continue
+        Template.from_json(template_json(stack)).has_resource_properties(
+            "AWS::Scheduler::Schedule",
+            {"ScheduleExpression": "cron(0 2 * * ? *)", "ScheduleExpressionTimezone": "Europe/London"},
+        )
+        found.append(env)
+    assert sorted(found) == ["dev", "prod", "staging"]

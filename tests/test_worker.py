@@ -1,0 +1,528 @@
+"""QueueWorker: every default asserted on the template, every refusal, the pinned queue IDs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Match, Template
+
+from stable_fargate import AccountRegion, ConfigError, ImageRef, QueueWorker, defaults
+from stable_fargate.scaling import burst_bands
+from stable_fargate.services.worker import (
+    QUEUE_URL_KEY,
+    TASK_PROTECTION_ACTIONS,
+    derive_stop_timeout,
+    derive_visibility_timeout,
+)
+from tests.conftest import SampleApp, template_json
+
+REGISTRY = AccountRegion("100000000000", "eu-west-2")
+SERVICE = Match.string_like_regexp("WorkerService")
+DLQ = Match.string_like_regexp("WorkerDeadLetterQueue")
+
+
+def platform(stack: Stack, azs: tuple[str, ...]) -> dict[str, Any]:
+    vpc = ec2.Vpc(
+        stack, "Vpc", availability_zones=list(azs), nat_gateways=0,
+        subnet_configuration=[ec2.SubnetConfiguration(name="App", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)],
+    )
+    return {
+        "cluster": ecs.Cluster(stack, "Cluster", vpc=vpc, enable_fargate_capacity_providers=True),
+        "key": kms.Key(stack, "Key", enable_key_rotation=True),
+        "alarm_topic": sns.Topic(stack, "Topic"),
+    }
+
+
+def worker_props(**overrides: Any) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "service_name": "portfolio-import",
+        "image": ImageRef.release("portfolio-import", "v2.3.1", registry=REGISTRY),
+        "average_processing_time": Duration.seconds(2),
+        "longest_processing_time": Duration.seconds(20),
+        "acceptable_latency": Duration.seconds(60),
+        "min_tasks": 0,
+        "max_tasks": 20,
+    }
+    props.update(overrides)
+    return props
+
+
+@pytest.fixture
+def build(env_stack: Any) -> Any:
+    """build(**props) -> (worker, Template) in prod's account and region."""
+
+    def factory(env: str = "prod", **overrides: Any) -> tuple[QueueWorker, Template]:
+        es = env_stack(env)
+        worker = QueueWorker(es.stack, "Worker", **platform(es.stack, es.environment.availability_zones), **worker_props(**overrides))
+        return worker, es.template()
+
+    return factory
+
+
+def by_type(template: Template, resource_type: str) -> dict[str, Any]:
+    return dict(template.find_resources(resource_type))
+
+
+# --- Queues -------------------------------------------------------------------------------
+
+
+def test_queue_defaults(build: Any) -> None:
+    worker, template = build()
+    template.has_resource_properties(
+        "AWS::SQS::Queue",
+        {
+            "KmsMasterKeyId": Match.any_value(),
+            "ReceiveMessageWaitTimeSeconds": defaults.QUEUE_RECEIVE_WAIT_SECONDS,
+            "VisibilityTimeout": defaults.VISIBILITY_TIMEOUT_FACTOR * 20,
+            "MessageRetentionPeriod": defaults.QUEUE_RETENTION_DAYS * 86400,
+            "RedrivePolicy": {"deadLetterTargetArn": Match.any_value(), "maxReceiveCount": defaults.QUEUE_MAX_RECEIVE_COUNT},
+        },
+    )
+    template.has_resource_properties(
+        "AWS::SQS::Queue",
+        {"KmsMasterKeyId": Match.any_value(), "MessageRetentionPeriod": defaults.DLQ_RETENTION_DAYS * 86400},
+    )
+    assert defaults.QUEUE_RECEIVE_WAIT_SECONDS == 20
+    assert defaults.QUEUE_MAX_RECEIVE_COUNT == 5
+    assert defaults.DLQ_RETENTION_DAYS == 14 > defaults.QUEUE_RETENTION_DAYS
+    assert worker.visibility_timeout_seconds == 40
+
+
+def test_both_queues_refuse_non_tls_requests(build: Any) -> None:
+    _, template = build()
+    policies = by_type(template, "AWS::SQS::QueuePolicy")
+    assert len(policies) == 2
+    for policy in policies.values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+        )
+
+
+@pytest.mark.parametrize(("retain", "policy"), [(True, "Retain"), (False, "Delete")])
+def test_queues_are_retained_when_the_environment_keeps_data(build: Any, retain: bool, policy: str) -> None:
+    _, template = build(retain_data=retain)
+    queues = by_type(template, "AWS::SQS::Queue")
+    assert len(queues) == 2
+    assert {q["DeletionPolicy"] for q in queues.values()} == {policy}
+
+
+def test_visibility_timeout_is_derived_and_checked() -> None:
+    assert derive_visibility_timeout("w", 20, None) == 40
+    assert derive_visibility_timeout("w", 20, 300) == 300
+    with pytest.raises(ConfigError) as err:
+        derive_visibility_timeout("portfolio-import", 20, 30)
+    assert (err.value.subject, err.value.field, err.value.value) == ("portfolio-import", "visibility_timeout", "30s")
+    assert "at least 40s" in str(err.value)
+
+
+def test_visibility_below_twice_the_longest_is_refused_by_the_construct(build: Any) -> None:
+    with pytest.raises(ConfigError, match="portfolio-import: visibility_timeout='39s'"):
+        build(visibility_timeout=Duration.seconds(39))
+
+
+# --- Task ---------------------------------------------------------------------------------
+
+
+def test_task_is_arm64_with_a_stop_timeout_covering_the_longest_message(build: Any) -> None:
+    worker, template = build()
+    assert worker.stop_timeout_seconds == 20 + defaults.WORKER_STOP_MARGIN_SECONDS
+    template.has_resource_properties(
+        "AWS::ECS::TaskDefinition",
+        {
+            "RuntimePlatform": {"CpuArchitecture": defaults.CPU_ARCHITECTURE, "OperatingSystemFamily": "LINUX"},
+            "Cpu": str(defaults.DEFAULT_CPU),
+            "Memory": str(defaults.DEFAULT_MEMORY_MIB),
+            "ContainerDefinitions": [
+                Match.object_like(
+                    {
+                        "StopTimeout": 30,
+                        "ReadonlyRootFilesystem": True,
+                        "User": defaults.CONTAINER_USER,
+                        "Environment": Match.array_with([{"Name": QUEUE_URL_KEY, "Value": Match.any_value()}]),
+                    }
+                )
+            ],
+        },
+    )
+
+
+def test_stop_timeout_above_fargate_maximum_needs_task_protection() -> None:
+    assert derive_stop_timeout("w", 110, uses_task_protection=False) == defaults.MAX_STOP_TIMEOUT_SECONDS
+    with pytest.raises(ConfigError) as err:
+        derive_stop_timeout("portfolio-import", 111, uses_task_protection=False)
+    assert err.value.field == "longest_processing_time"
+    assert "uses_task_protection=True" in str(err.value)
+    assert derive_stop_timeout("w", 600, uses_task_protection=True) == defaults.MAX_STOP_TIMEOUT_SECONDS
+
+
+def test_long_messages_with_task_protection_get_the_maximum_stop_timeout(build: Any) -> None:
+    worker, _ = build(
+        longest_processing_time=Duration.minutes(10), acceptable_latency=Duration.minutes(30), uses_task_protection=True
+    )
+    assert worker.stop_timeout_seconds == defaults.MAX_STOP_TIMEOUT_SECONDS
+    assert worker.visibility_timeout_seconds == 1200
+
+
+def test_task_may_protect_itself_within_its_cluster_only(build: Any) -> None:
+    _, template = build()
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": sorted(TASK_PROTECTION_ACTIONS),
+                        "Effect": "Allow",
+                        "Resource": {
+                            "Fn::Join": [
+                                "",
+                                [
+                                    Match.string_like_regexp(r"arn:aws:ecs:eu-west-2:\d{12}:task/"),
+                                    {"Fn::Select": [1, {"Fn::Split": ["/", {"Ref": Match.string_like_regexp("WorkerService")}]}]},
+                                    "/*",
+                                ],
+                            ]
+                        },
+                    }
+                ],
+                "Version": "2012-10-17",
+            }
+        },
+    )
+
+
+def test_task_role_consumes_only_its_queue(build: Any) -> None:
+    _, template = build()
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Action": Match.array_with(["sqs:DeleteMessage", "sqs:ReceiveMessage"]),
+                                "Resource": {"Fn::GetAtt": [Match.string_like_regexp("WorkerQueue"), "Arn"]},
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+@pytest.mark.parametrize("cpu_memory", [(384, 1024), (512, 512)])
+def test_invalid_fargate_size_is_refused(build: Any, cpu_memory: tuple[int, int]) -> None:
+    with pytest.raises(ConfigError, match=r"portfolio-import: (cpu|memory_mib)="):
+        build(cpu=cpu_memory[0], memory_mib=cpu_memory[1])
+
+
+# --- Service and capacity -----------------------------------------------------------------
+
+
+def test_service_runs_on_spot_with_an_on_demand_base_in_production(build: Any) -> None:
+    worker, template = build(production=True)
+    assert worker.on_demand_base == defaults.ON_DEMAND_BASE_PRODUCTION == 1
+    template.has_resource_properties(
+        "AWS::ECS::Service",
+        {
+            "CapacityProviderStrategy": [
+                {"CapacityProvider": "FARGATE", "Base": 1, "Weight": 0},
+                {"CapacityProvider": "FARGATE_SPOT", "Weight": defaults.SPOT_WEIGHT},
+            ],
+            "DeploymentConfiguration": {
+                "MinimumHealthyPercent": defaults.WORKER_MIN_HEALTHY_PERCENT,
+                "MaximumPercent": defaults.WORKER_MAX_HEALTHY_PERCENT,
+                "DeploymentCircuitBreaker": {"Enable": True, "Rollback": True},
+            },
+            "NetworkConfiguration": {"AwsvpcConfiguration": Match.object_like({"AssignPublicIp": "DISABLED"})},
+        },
+    )
+    service = next(iter(by_type(template, "AWS::ECS::Service").values()))
+    # A deploy must not reset a scaled-out worker to its minimum.
+    assert "DesiredCount" not in service["Properties"]
+    assert "LaunchType" not in service["Properties"]
+
+
+def test_non_production_is_all_spot(build: Any) -> None:
+    worker, template = build(env="dev", production=False)
+    assert worker.on_demand_base == defaults.ON_DEMAND_BASE_NON_PRODUCTION == 0
+    template.has_resource_properties(
+        "AWS::ECS::Service",
+        {"CapacityProviderStrategy": [{"CapacityProvider": "FARGATE", "Base": 0, "Weight": 0}, Match.any_value()]},
+    )
+
+
+def test_security_group_admits_nothing(build: Any) -> None:
+    _, template = build()
+    for group in by_type(template, "AWS::EC2::SecurityGroup").values():
+        assert "SecurityGroupIngress" not in group["Properties"]
+
+
+def test_task_counts_are_checked(build: Any) -> None:
+    with pytest.raises(ConfigError) as err:
+        build(min_tasks=5, max_tasks=2)
+    assert (err.value.subject, err.value.field, err.value.value) == ("portfolio-import", "max_tasks", 2)
+    with pytest.raises(ConfigError, match="max_tasks=0"):
+        build(min_tasks=0, max_tasks=0)
+    with pytest.raises(ConfigError, match="on_demand_base=-1"):
+        build(on_demand_base=-1)
+
+
+def test_processing_slower_than_latency_is_refused(build: Any) -> None:
+    with pytest.raises(ConfigError) as err:
+        build(average_processing_time=Duration.seconds(90), longest_processing_time=Duration.seconds(100))
+    assert (err.value.subject, err.value.field) == ("portfolio-import", "average_processing_time")
+
+
+def test_construct_defaults() -> None:
+    assert defaults.WORKER_MIN_TASKS == 0
+    assert defaults.WORKER_MAX_TASKS == 10
+    assert defaults.VISIBILITY_TIMEOUT_FACTOR == 2
+    assert defaults.WORKER_STOP_MARGIN_SECONDS == 10
+
+
+# --- Scaling ------------------------------------------------------------------------------
+
+
+def test_scalable_target_spans_min_to_max(build: Any) -> None:
+    _, template = build(min_tasks=0, max_tasks=20)
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {"MinCapacity": 0, "MaxCapacity": 20, "ScalableDimension": "ecs:service:DesiredCount", "ServiceNamespace": "ecs"},
+    )
+
+
+def test_target_tracking_on_backlog_per_task_metric_math(build: Any) -> None:
+    worker, template = build()
+    assert worker.backlog_target == 30
+
+    def queue_query(query_id: str, metric: str) -> dict[str, Any]:
+        return {
+            "Id": query_id,
+            "ReturnData": False,
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "AWS/SQS",
+                    "MetricName": metric,
+                    "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [Match.string_like_regexp("WorkerQueue"), "QueueName"]}}],
+                },
+                "Stat": "Sum",
+            },
+        }
+
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        {
+            "PolicyType": "TargetTrackingScaling",
+            "TargetTrackingScalingPolicyConfiguration": {
+                "TargetValue": 30,
+                "ScaleOutCooldown": defaults.SCALE_OUT_COOLDOWN_SECONDS,
+                "ScaleInCooldown": defaults.SCALE_IN_COOLDOWN_SECONDS,
+                "DisableScaleIn": False,
+                "CustomizedMetricSpecification": {
+                    "Metrics": [
+                        queue_query("visible", "ApproximateNumberOfMessagesVisible"),
+                        queue_query("inflight", "ApproximateNumberOfMessagesNotVisible"),
+                        {
+                            "Id": "running",
+                            "ReturnData": False,
+                            "MetricStat": {
+                                "Metric": {
+                                    "Namespace": "ECS/ContainerInsights",
+                                    "MetricName": "RunningTaskCount",
+                                    "Dimensions": [
+                                        {"Name": "ClusterName", "Value": Match.any_value()},
+                                        {"Name": "ServiceName", "Value": {"Fn::GetAtt": [SERVICE, "Name"]}},
+                                    ],
+                                },
+                                "Stat": "Average",
+                            },
+                        },
+                        {
+                            "Id": "backlogpertask",
+                            "Expression": "(visible + inflight) / running",
+                            "Label": Match.any_value(),
+                            "ReturnData": True,
+                        },
+                    ]
+                },
+            },
+        },
+    )
+
+
+def test_one_signal_per_direction_no_cpu_policy(build: Any) -> None:
+    _, template = build()
+    policies = by_type(template, "AWS::ApplicationAutoScaling::ScalingPolicy")
+    assert len(policies) == 3
+    kinds = sorted(p["Properties"]["PolicyType"] for p in policies.values())
+    assert kinds == ["StepScaling", "StepScaling", "TargetTrackingScaling"]
+    for policy in policies.values():
+        config = policy["Properties"].get("TargetTrackingScalingPolicyConfiguration", {})
+        assert "PredefinedMetricSpecification" not in config
+        steps = policy["Properties"].get("StepScalingPolicyConfiguration", {}).get("StepAdjustments", [])
+        # Only the target tracking policy scales in: no step ever removes tasks.
+        assert all(s["ScalingAdjustment"] > 0 for s in steps)
+
+
+def test_scale_from_zero_starts_a_task_when_messages_wait(build: Any) -> None:
+    _, template = build()
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        {
+            "PolicyType": "StepScaling",
+            "StepScalingPolicyConfiguration": {
+                "AdjustmentType": "ChangeInCapacity",
+                "Cooldown": defaults.SCALE_OUT_COOLDOWN_SECONDS,
+                "MetricAggregationType": "Maximum",
+                "StepAdjustments": [{"MetricIntervalLowerBound": 0, "ScalingAdjustment": defaults.SCALE_FROM_ZERO_TASKS}],
+            },
+        },
+    )
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "ComparisonOperator": "GreaterThanThreshold",
+            "Threshold": 0,
+            "EvaluationPeriods": 1,
+            "Metrics": Match.array_with(
+                [Match.object_like({"Expression": "IF(visible > 0 AND FILL(desired, 0) == 0, 1, 0)", "ReturnData": True})]
+            ),
+        },
+    )
+
+
+def test_burst_bands_set_exact_capacity_from_one_minute_visible_messages(build: Any) -> None:
+    _, template = build()
+    bands = burst_bands(target=30, min_tasks=0, max_tasks=20)
+    expected = []
+    for band in bands:
+        step: dict[str, int] = {"MetricIntervalLowerBound": band.lower, "ScalingAdjustment": band.capacity}
+        if band.upper is not None:
+            step["MetricIntervalUpperBound"] = band.upper
+        expected.append(step)
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        {
+            "StepScalingPolicyConfiguration": {
+                "AdjustmentType": "ExactCapacity",
+                "Cooldown": defaults.SCALE_OUT_COOLDOWN_SECONDS,
+                "MetricAggregationType": "Maximum",
+                "StepAdjustments": expected,
+            }
+        },
+    )
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Threshold": 0,
+            "EvaluationPeriods": 1,
+            "DatapointsToAlarm": 1,
+            "Metrics": Match.array_with(
+                [
+                    Match.object_like({"Expression": "IF(visible > FILL(desired, 0) * 30, visible, 0)", "ReturnData": True}),
+                    Match.object_like(
+                        {
+                            "Id": "visible",
+                            "MetricStat": Match.object_like(
+                                {
+                                    "Metric": Match.object_like({"MetricName": "ApproximateNumberOfMessagesVisible"}),
+                                    "Period": defaults.SCALING_PERIOD_SECONDS,
+                                    "Stat": "Maximum",
+                                }
+                            ),
+                        }
+                    ),
+                    Match.object_like(
+                        {
+                            "Id": "desired",
+                            "MetricStat": Match.object_like({"Metric": Match.object_like({"MetricName": "DesiredTaskCount"})}),
+                        }
+                    ),
+                ]
+            ),
+        },
+    )
+
+
+# --- Alarms -------------------------------------------------------------------------------
+
+
+def test_alarms_go_to_the_environment_topic(build: Any) -> None:
+    _, template = build()
+    topic = {"Ref": Match.string_like_regexp("Topic")}
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "ApproximateAgeOfOldestMessage",
+            "Namespace": "AWS/SQS",
+            "Statistic": "Maximum",
+            "Period": defaults.ALARM_PERIOD_SECONDS,
+            "Threshold": 60,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "EvaluationPeriods": defaults.ALARM_EVALUATION_PERIODS,
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [topic],
+        },
+    )
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [DLQ, "QueueName"]}}],
+            "Threshold": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "EvaluationPeriods": defaults.ALARM_EVALUATION_PERIODS,
+            "AlarmActions": [topic],
+        },
+    )
+
+
+# --- The sample app -----------------------------------------------------------------------
+
+PINNED_QUEUE_IDS = {
+    "PortfolioImportQueue0DB71892": "AWS::SQS::Queue",
+    "PortfolioImportDeadLetterQueue52B3F679": "AWS::SQS::Queue",
+    "ReconciliationFailedRuns3F5A377B": "AWS::SQS::Queue",
+}
+
+
+def test_queue_logical_ids_are_pinned_in_every_environment(sample_app: SampleApp) -> None:
+    """Renaming one of these makes CloudFormation replace the queue: its messages are lost."""
+    workers = {env: stack for env, stack in sample_app.stacks() if stack.node.id == "Workers"}
+    assert sorted(workers) == ["dev", "prod", "staging"]
+    for env, stack in workers.items():
+        resources = template_json(stack)["Resources"]
+        for logical_id, resource_type in PINNED_QUEUE_IDS.items():
+            assert logical_id in resources, f"{env}: {logical_id} was renamed"
+            assert resources[logical_id]["Type"] == resource_type
+            assert resources[logical_id]["DeletionPolicy"] == ("Delete" if env == "dev" else "Retain")
+
+
+def test_portfolio_import_is_sized_per_environment(sample_app: SampleApp) -> None:
+    expected = {"dev": (0, 2, 0), "staging": (0, 5, 0), "prod": (0, 20, 1)}
+    for env, stack in sample_app.stacks():
+        if stack.node.id != "Workers":
+            continue
+        template = Template.from_json(template_json(stack))
+        low, high, base = expected[env]
+        template.has_resource_properties(
+            "AWS::ApplicationAutoScaling::ScalableTarget", {"MinCapacity": low, "MaxCapacity": high}
+        )
+        template.has_resource_properties(
+            "AWS::ECS::Service",
+            {"CapacityProviderStrategy": Match.array_with([{"CapacityProvider": "FARGATE", "Base": base, "Weight": 0}])},
+        )
+        template.has_resource_properties(
+            "AWS::ApplicationAutoScaling::ScalingPolicy",
+            {"TargetTrackingScalingPolicyConfiguration": Match.object_like({"TargetValue": 30})},
+        )
