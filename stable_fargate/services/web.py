@@ -1,0 +1,617 @@
+"""StableWebService: an ALB-fronted Fargate service whose health checks respect warm-up and
+whose rollouts are fast and heal themselves.
+
+Every timing is derived from two inputs the owner of the app knows: how long the app needs
+before it can answer its health check (``warm_up``) and how long its longest request takes
+(``longest_request``):
+
+* container health check start period = warm-up (ECS caps it at 300 s; beyond that the
+  check's interval is stretched so that start period + retries x interval >= warm-up);
+* ECS health-check grace period = warm-up + the time the target group needs to count the
+  task healthy, so neither check replaces a task that is still warming up;
+* deregistration delay = longest request; stop timeout = longest request + a margin;
+* the unhealthy-hosts deployment alarm needs more one-minute datapoints than the grace
+  period lasts, so warming tasks never trip it.
+
+A rollout batch (task start + time to healthy + drain) is exposed as
+:attr:`StableWebService.rollout_batch_seconds` and compared with aws_ecs_patterns'
+ApplicationLoadBalancedFargateService by :func:`rollout_batch_seconds`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from aws_cdk import (
+    Acknowledgment,
+    ArnFormat,
+    Duration,
+    RemovalPolicy,
+    Stack,
+    Token,
+    Validations,
+)
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from stable_fargate import defaults
+from stable_fargate.errors import ConfigError
+from stable_fargate.images import ImageRef
+from stable_fargate.parameters import ResolvedParameters
+from stable_fargate.services._base import _StableFargateBase
+
+# --- aws_ecs_patterns' ApplicationLoadBalancedFargateService, for comparison ---------------
+
+PATTERNS_HEALTH_CHECK_INTERVAL_SECONDS = 30
+"""ELB's default target-group interval, which aws_ecs_patterns leaves in place."""
+
+PATTERNS_HEALTHY_THRESHOLD = 5
+"""ELB's default healthy threshold: 5 x 30 s = 150 s before a new task takes traffic."""
+
+PATTERNS_DEREGISTRATION_DELAY_SECONDS = 300
+"""ELB's default deregistration delay: every stopped task drains for five minutes."""
+
+PATTERNS_GRACE_PERIOD_SECONDS = 60
+"""aws_ecs_patterns' grace period, whatever the app's warm-up."""
+
+ECS_EXEC_AGENT_PATHS = ("/managed-agents", "/var/lib/amazon/ssm", "/var/log/amazon/ssm")
+"""Where the ECS Exec (SSM) agent writes; mounted as volumes when ECS Exec is asked for, as
+the agent cannot start on a read-only root filesystem otherwise."""
+
+_ELB_MIN_INTERVAL_SECONDS = 5
+_ELB_MAX_INTERVAL_SECONDS = 300
+_CONTAINER_MAX_INTERVAL_SECONDS = 300
+
+# Duration defaults as module-level values (immutable), so signatures show the constant.
+_TARGET_INTERVAL = Duration.seconds(defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS)
+_TARGET_TIMEOUT = Duration.seconds(defaults.TARGET_HEALTH_CHECK_TIMEOUT_SECONDS)
+_LONGEST_REQUEST = Duration.seconds(defaults.WEB_LONGEST_REQUEST_SECONDS)
+_SCALE_OUT_COOLDOWN = Duration.seconds(defaults.SCALE_OUT_COOLDOWN_SECONDS)
+_SCALE_IN_COOLDOWN = Duration.seconds(defaults.SCALE_IN_COOLDOWN_SECONDS)
+
+
+def rollout_batch_seconds(
+    *,
+    health_check_interval_seconds: float,
+    healthy_threshold: int,
+    deregistration_delay_seconds: float,
+    warm_up_seconds: float = 0,
+    task_start_seconds: float = defaults.ROLLOUT_TASK_START_SECONDS,
+) -> int:
+    """Seconds one rollout batch takes: new tasks start, warm up and pass ``healthy_threshold``
+    target-group checks, then the old tasks drain.
+
+    With 100 / 200 % every task is replaced in one batch, so this is the rollout's length
+    when the app shuts down promptly on SIGTERM (the stop timeout is the worst case on top).
+    """
+    return math.ceil(
+        task_start_seconds
+        + warm_up_seconds
+        + healthy_threshold * health_check_interval_seconds
+        + deregistration_delay_seconds
+    )
+
+
+PATTERNS_ROLLOUT_BATCH_SECONDS = rollout_batch_seconds(
+    health_check_interval_seconds=PATTERNS_HEALTH_CHECK_INTERVAL_SECONDS,
+    healthy_threshold=PATTERNS_HEALTHY_THRESHOLD,
+    deregistration_delay_seconds=PATTERNS_DEREGISTRATION_DELAY_SECONDS,
+)
+"""aws_ecs_patterns' batch before the app's warm-up: 60 + 150 + 300 = 510 s."""
+
+
+def container_health_timing(warm_up_seconds: int) -> tuple[int, int]:
+    """(start period, interval) of the container health check for ``warm_up_seconds``.
+
+    The start period is the warm-up, up to ECS's 300 s ceiling. Beyond it the interval grows
+    so that the retries still outlast the warm-up: a container inside its warm-up is never
+    marked unhealthy.
+    """
+    cap = defaults.CONTAINER_HEALTH_CHECK_MAX_START_PERIOD_SECONDS
+    start = min(warm_up_seconds, cap)
+    rest = warm_up_seconds - start
+    interval = max(
+        defaults.CONTAINER_HEALTH_CHECK_INTERVAL_SECONDS,
+        math.ceil(rest / defaults.CONTAINER_HEALTH_CHECK_RETRIES),
+    )
+    return start, min(interval, _CONTAINER_MAX_INTERVAL_SECONDS)
+
+
+def shell_health_command(container_port: int, health_check_path: str) -> list[str]:
+    """The default container health check: the health path over loopback with whichever of
+    ``wget`` (busybox/Alpine) or ``curl`` the image has. It needs a shell; for a distroless
+    image pass an exec-form command instead (e.g. :func:`node_health_command`)."""
+    url = f"http://127.0.0.1:{container_port}{health_check_path}"
+    return ["CMD-SHELL", f"wget -q -O /dev/null {url} || curl -fsS -o /dev/null {url} || exit 1"]
+
+
+def node_health_command(
+    container_port: int,
+    health_check_path: str,
+    timeout_seconds: int = defaults.CONTAINER_HEALTH_CHECK_TIMEOUT_SECONDS,
+) -> list[str]:
+    """An exec-form health check for Node.js 18+ images: uses the runtime's own ``fetch``, so
+    it needs neither a shell nor curl (works on distroless Node images)."""
+    url = f"http://127.0.0.1:{container_port}{health_check_path}"
+    script = (
+        f"fetch('{url}',{{signal:AbortSignal.timeout({timeout_seconds * 1000})}})"
+        ".then(r=>process.exit(r.status<400?0:1),()=>process.exit(1))"
+    )
+    return ["CMD", "node", "-e", script]
+
+
+def _seconds(value: Duration) -> int | None:
+    """Whole seconds of ``value``, or None when it is a token (checks are then skipped)."""
+    if value.is_unresolved():
+        return None
+    return int(value.to_seconds())
+
+
+class StableWebService(_StableFargateBase):
+    """A hardened Fargate service behind an HTTPS Application Load Balancer.
+
+    Required: ``service_name``, ``image`` (an immutable :class:`ImageRef`),
+    ``container_port``, ``health_check_path``, ``warm_up`` (how long the app needs before it
+    can answer its health check), ``cluster``, ``vpc`` and ``certificate_arn`` (the
+    environment's ACM certificate: an HTTPS-only load balancer has no safe default for it).
+
+    :param parameters: runtime configuration (plain values and secrets by reference), from
+        the service's parameter set. Default: none.
+    :param production: production environment: deletion protection on the load balancer
+        and at least ``defaults.WEB_PRODUCTION_MIN_TASKS`` tasks. Default: False.
+    :param retain_data: keep logs and the access-log bucket when the stack deletes them.
+        Default: True.
+    :param cpu: Fargate CPU units. Default: ``defaults.DEFAULT_CPU``.
+    :param memory_mib: Default: ``defaults.DEFAULT_MEMORY_MIB``.
+    :param min_tasks: Default: ``defaults.WEB_MIN_TASKS``.
+    :param max_tasks: Default: ``defaults.WEB_MAX_TASKS``.
+    :param health_check_grace_period: Default: warm-up + healthy threshold x interval.
+        Below warm-up is refused.
+    :param health_check_interval: target-group check interval.
+        Default: ``defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS``.
+    :param healthy_threshold: Default: ``defaults.TARGET_HEALTHY_THRESHOLD``.
+    :param unhealthy_threshold: Default: ``defaults.TARGET_UNHEALTHY_THRESHOLD``.
+    :param health_check_timeout: Default: ``defaults.TARGET_HEALTH_CHECK_TIMEOUT_SECONDS``.
+    :param healthy_http_codes: Default: ``defaults.TARGET_HEALTHY_HTTP_CODES``.
+    :param container_health_command: the container health check's command. Default:
+        :func:`shell_health_command` (wget or curl through a shell).
+    :param longest_request: the longest request the service expects; sets the deregistration
+        delay and the stop timeout. Default: ``defaults.WEB_LONGEST_REQUEST_SECONDS``.
+    :param stop_timeout: SIGTERM-to-SIGKILL window. Default: longest request +
+        ``defaults.WEB_STOP_MARGIN_SECONDS``.
+    :param requests_per_target: scaling target, requests per task per minute.
+        Default: ``defaults.WEB_REQUESTS_PER_TARGET``.
+    :param cpu_target_percent: Default: ``defaults.WEB_CPU_TARGET_PERCENT``.
+    :param scale_out_cooldown: Default: ``defaults.SCALE_OUT_COOLDOWN_SECONDS``.
+    :param scale_in_cooldown: Default: ``defaults.SCALE_IN_COOLDOWN_SECONDS``.
+    :param log_key: KMS key of the log groups. Default: a new rotated key for this service.
+    :param alarm_topic: where the deployment alarms notify. Default: no notification (the
+        alarms still roll deployments back).
+    :param enable_execute_command: ECS Exec. Default: ``defaults.WEB_ENABLE_EXECUTE_COMMAND``.
+    :param web_acl_rule_groups: AWS managed WAF rule groups in front of the load balancer;
+        empty for no web ACL. Default: ``defaults.WEB_ACL_MANAGED_RULE_GROUPS``.
+    :param load_balancer_subnets: Default: the VPC's public subnets.
+    :param task_subnets: Default: the VPC's private subnets (isolated ones if there are).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        service_name: str,
+        image: ImageRef,
+        container_port: int,
+        health_check_path: str,
+        warm_up: Duration,
+        cluster: ecs.ICluster,
+        vpc: ec2.IVpc,
+        certificate_arn: str,
+        parameters: ResolvedParameters | None = None,
+        production: bool = False,
+        retain_data: bool = True,
+        cpu: int = defaults.DEFAULT_CPU,
+        memory_mib: int = defaults.DEFAULT_MEMORY_MIB,
+        min_tasks: int = defaults.WEB_MIN_TASKS,
+        max_tasks: int = defaults.WEB_MAX_TASKS,
+        health_check_grace_period: Duration | None = None,
+        health_check_interval: Duration = _TARGET_INTERVAL,
+        healthy_threshold: int = defaults.TARGET_HEALTHY_THRESHOLD,
+        unhealthy_threshold: int = defaults.TARGET_UNHEALTHY_THRESHOLD,
+        health_check_timeout: Duration = _TARGET_TIMEOUT,
+        healthy_http_codes: str = defaults.TARGET_HEALTHY_HTTP_CODES,
+        container_health_command: Sequence[str] | None = None,
+        longest_request: Duration = _LONGEST_REQUEST,
+        stop_timeout: Duration | None = None,
+        requests_per_target: int = defaults.WEB_REQUESTS_PER_TARGET,
+        cpu_target_percent: int = defaults.WEB_CPU_TARGET_PERCENT,
+        scale_out_cooldown: Duration = _SCALE_OUT_COOLDOWN,
+        scale_in_cooldown: Duration = _SCALE_IN_COOLDOWN,
+        log_key: kms.IKey | None = None,
+        alarm_topic: sns.ITopic | None = None,
+        enable_execute_command: bool = defaults.WEB_ENABLE_EXECUTE_COMMAND,
+        web_acl_rule_groups: Sequence[str] = defaults.WEB_ACL_MANAGED_RULE_GROUPS,
+        load_balancer_subnets: ec2.SubnetSelection | None = None,
+        task_subnets: ec2.SubnetSelection | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id, service_name=service_name)
+        svc = service_name
+
+        # --- Validation: every refusal names the field, the value and what to change. ---
+        warm = _seconds(warm_up)
+        if warm is not None and not 0 <= warm <= defaults.WEB_MAX_WARM_UP_SECONDS:
+            raise ConfigError(
+                svc, "warm_up", f"{warm}s",
+                f"Give a warm-up from 0 to {defaults.WEB_MAX_WARM_UP_SECONDS} s (20 minutes); an app that needs "
+                "longer should answer its health check early and finish warming in the background.",
+            )
+        if not Token.is_unresolved(health_check_path) and not health_check_path.startswith("/"):
+            raise ConfigError(svc, "health_check_path", health_check_path, f"Start the path with '/', e.g. '/{health_check_path}'.")
+        if not Token.is_unresolved(container_port) and not 1 <= container_port <= 65535:
+            raise ConfigError(svc, "container_port", container_port, "Give the port the app listens on, 1 to 65535.")
+        if not Token.is_unresolved(certificate_arn) and not certificate_arn.startswith("arn:"):
+            raise ConfigError(
+                svc, "certificate_arn", certificate_arn,
+                "Give the ARN of the environment's ACM certificate (certificate_arn in its cdk.json entry).",
+            )
+        interval = _seconds(health_check_interval)
+        timeout = _seconds(health_check_timeout)
+        if interval is not None and not _ELB_MIN_INTERVAL_SECONDS <= interval <= _ELB_MAX_INTERVAL_SECONDS:
+            raise ConfigError(svc, "health_check_interval", f"{interval}s", "ELB accepts an interval of 5 to 300 s.")
+        if interval is not None and timeout is not None and not 2 <= timeout < interval:
+            raise ConfigError(
+                svc, "health_check_timeout", f"{timeout}s", f"Give a timeout of at least 2 s and below the interval ({interval}s)."
+            )
+        for name, value in (("healthy_threshold", healthy_threshold), ("unhealthy_threshold", unhealthy_threshold)):
+            if not Token.is_unresolved(value) and not 2 <= value <= 10:
+                raise ConfigError(svc, name, value, "ELB accepts a threshold of 2 to 10 checks.")
+        if not Token.is_unresolved(min_tasks) and min_tasks < 1:
+            raise ConfigError(svc, "min_tasks", min_tasks, "A web service behind a load balancer needs at least one task.")
+        if not Token.is_unresolved(min_tasks) and not Token.is_unresolved(max_tasks) and max_tasks < min_tasks:
+            raise ConfigError(svc, "max_tasks", max_tasks, f"Give a maximum of at least min_tasks ({min_tasks}).")
+        if production and not Token.is_unresolved(min_tasks) and min_tasks < defaults.WEB_PRODUCTION_MIN_TASKS:
+            raise ConfigError(
+                svc, "min_tasks", min_tasks,
+                f"Production keeps at least {defaults.WEB_PRODUCTION_MIN_TASKS} tasks, in different AZs, so that one "
+                f"AZ or task failure never stops the service; raise min_tasks to {defaults.WEB_PRODUCTION_MIN_TASKS}.",
+            )
+        longest = _seconds(longest_request)
+        margin = defaults.WEB_STOP_MARGIN_SECONDS
+        max_longest = defaults.MAX_STOP_TIMEOUT_SECONDS - margin
+        if longest is not None and not 1 <= longest <= max_longest:
+            raise ConfigError(
+                svc, "longest_request", f"{longest}s",
+                f"Give 1 to {max_longest} s: the stop timeout (longest request + {margin} s) must fit Fargate's "
+                f"{defaults.MAX_STOP_TIMEOUT_SECONDS} s. Move longer work to a QueueWorker.",
+            )
+
+        # --- Derived timings. ---
+        time_to_healthy = healthy_threshold * (interval or defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS)
+        if health_check_grace_period is None:
+            grace = Duration.seconds((warm or 0) + time_to_healthy)
+        else:
+            grace = health_check_grace_period
+            given = _seconds(grace)
+            if given is not None and warm is not None and given < warm:
+                raise ConfigError(
+                    svc, "health_check_grace_period", f"{given}s",
+                    f"Give at least the warm-up ({warm}s), or leave it out to derive it (warm-up + {time_to_healthy}s "
+                    "for the target group to count the task healthy): a shorter grace replaces warming tasks.",
+                )
+        self.warm_up = warm_up
+        self.health_check_grace_period = grace
+        self.deregistration_delay = longest_request
+        self.stop_timeout = stop_timeout or Duration.seconds((longest or defaults.WEB_LONGEST_REQUEST_SECONDS) + margin)
+        self.rollout_batch_seconds = rollout_batch_seconds(
+            health_check_interval_seconds=interval or defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS,
+            healthy_threshold=healthy_threshold,
+            deregistration_delay_seconds=longest or defaults.WEB_LONGEST_REQUEST_SECONDS,
+            warm_up_seconds=warm or 0,
+        )  # task start + warm-up + time to healthy + drain
+
+        # --- Task: the shared hardened definition, with a warm-up-aware container check. ---
+        start_period, container_interval = container_health_timing(warm or 0)
+        command = list(container_health_command or shell_health_command(container_port, health_check_path))
+        log_key = log_key or self._own_log_key(retain_data)
+        self._build_task(
+            image=image,
+            parameters=parameters,
+            cpu=cpu,
+            memory_mib=memory_mib,
+            log_key=log_key,
+            stop_timeout=self.stop_timeout,
+            retain_logs=retain_data,
+            container_port=container_port,
+            health_check=ecs.HealthCheck(
+                command=command,
+                start_period=Duration.seconds(start_period),
+                interval=Duration.seconds(container_interval),
+                retries=defaults.CONTAINER_HEALTH_CHECK_RETRIES,
+                timeout=Duration.seconds(defaults.CONTAINER_HEALTH_CHECK_TIMEOUT_SECONDS),
+            ),
+        )
+        if enable_execute_command:
+            self._writable_agent_paths()
+        self._acknowledge_task_findings(enable_execute_command)
+
+        # --- Edge: HTTPS-only ALB, redirect, WAF, access logs. ---
+        self.load_balancer_security_group = ec2.SecurityGroup(
+            self, "LoadBalancerSecurityGroup", vpc=vpc,
+            description=f"{svc} load balancer: HTTPS, and HTTP only to redirect", allow_all_outbound=False,
+        )
+        self.load_balancer_security_group.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS from clients")
+        self.load_balancer_security_group.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(80), "HTTP, redirected to HTTPS")
+        Validations.of(self.load_balancer_security_group).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-EC23",
+                reason="The internet-facing load balancer of a public API admits clients from anywhere on 443 and 80 "
+                "(80 only redirects to 443); WAF filters requests and tasks admit only this group.",
+            )
+        )
+        self.load_balancer = elbv2.ApplicationLoadBalancer(
+            self, "LoadBalancer", vpc=vpc, internet_facing=True,
+            vpc_subnets=load_balancer_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+            security_group=self.load_balancer_security_group,
+            drop_invalid_header_fields=True,
+            deletion_protection=production,
+            idle_timeout=Duration.seconds(max(defaults.WEB_IDLE_TIMEOUT_SECONDS, (longest or 0) + 5)),
+        )
+        self.access_log_bucket = self._access_log_bucket(retain_data)
+        self.load_balancer.log_access_logs(self.access_log_bucket, prefix=svc)
+
+        self.target_group = elbv2.ApplicationTargetGroup(
+            self, "TargetGroup", vpc=vpc, port=container_port, protocol=elbv2.ApplicationProtocol.HTTP,
+            target_type=elbv2.TargetType.IP,
+            deregistration_delay=longest_request,
+            health_check=elbv2.HealthCheck(
+                path=health_check_path,
+                interval=health_check_interval,
+                timeout=health_check_timeout,
+                healthy_threshold_count=healthy_threshold,
+                unhealthy_threshold_count=unhealthy_threshold,
+                healthy_http_codes=healthy_http_codes,
+            ),
+        )
+        self.https_listener = self.load_balancer.add_listener(
+            "Https", port=443, protocol=elbv2.ApplicationProtocol.HTTPS, open=False,
+            certificates=[elbv2.ListenerCertificate.from_arn(certificate_arn)],
+            ssl_policy=elbv2.SslPolicy[defaults.WEB_TLS_POLICY],
+            default_target_groups=[self.target_group],
+        )
+        self.http_listener = self.load_balancer.add_listener(
+            "HttpRedirect", port=80, protocol=elbv2.ApplicationProtocol.HTTP, open=False,
+            default_action=elbv2.ListenerAction.redirect(protocol="HTTPS", port="443", permanent=True),
+        )
+        Validations.of(self.http_listener).acknowledge(
+            Acknowledgment(
+                id="PCI.DSS.321-ELBv2ACMCertificateRequired",
+                reason="Port 80 only answers with a permanent redirect to the HTTPS listener, which has the ACM "
+                "certificate; no content is ever served over HTTP.",
+            )
+        )
+        self.web_acl = self._web_acl(web_acl_rule_groups, log_key, retain_data) if web_acl_rule_groups else None
+
+        # --- Service: 100/200, circuit breaker and alarms that roll back. ---
+        self.task_security_group = ec2.SecurityGroup(
+            self, "TaskSecurityGroup", vpc=vpc, description=f"{svc} tasks: only the load balancer, on the container port",
+        )
+        self.five_xx_alarm, self.unhealthy_hosts_alarm = self._deployment_alarms(grace)
+        if alarm_topic is not None:
+            for alarm in (self.five_xx_alarm, self.unhealthy_hosts_alarm):
+                alarm.add_alarm_action(cw_actions.SnsAction(alarm_topic))
+                alarm.add_ok_action(cw_actions.SnsAction(alarm_topic))
+        self.service = ecs.FargateService(
+            self, "Service", cluster=cluster, task_definition=self.task_definition,
+            desired_count=min_tasks,
+            min_healthy_percent=defaults.WEB_MIN_HEALTHY_PERCENT,
+            max_healthy_percent=defaults.WEB_MAX_HEALTHY_PERCENT,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            deployment_alarms=ecs.DeploymentAlarmConfig(
+                alarm_names=[self.five_xx_alarm.alarm_name, self.unhealthy_hosts_alarm.alarm_name],
+                behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM,
+            ),
+            health_check_grace_period=grace,
+            security_groups=[self.task_security_group],
+            vpc_subnets=task_subnets or self._private_subnets(vpc),
+            assign_public_ip=False,
+            enable_execute_command=enable_execute_command,
+            availability_zone_rebalancing=ecs.AvailabilityZoneRebalancing.ENABLED,
+            propagate_tags=ecs.PropagatedTagSource.SERVICE,
+        )
+        # Registering the service adds the only ingress rule of the task group: LB -> port.
+        self.target_group.add_target(self.service)
+
+        # --- Scaling: requests per target and CPU, damped cooldowns. ---
+        self.scaling = self.service.auto_scale_task_count(min_capacity=min_tasks, max_capacity=max_tasks)
+        self.scaling.scale_on_request_count(
+            "RequestsPerTarget", requests_per_target=requests_per_target, target_group=self.target_group,
+            scale_out_cooldown=scale_out_cooldown, scale_in_cooldown=scale_in_cooldown,
+        )
+        self.scaling.scale_on_cpu_utilization(
+            "Cpu", target_utilization_percent=cpu_target_percent,
+            scale_out_cooldown=scale_out_cooldown, scale_in_cooldown=scale_in_cooldown,
+        )
+
+    # --- Parts ------------------------------------------------------------------------------
+
+    def _own_log_key(self, retain: bool) -> kms.IKey:
+        from stable_fargate.network import PlatformKey  # network imports nothing from services
+
+        return PlatformKey(self, "LogKey", description=f"{self.service_name}: logs", retain=retain).key
+
+    @staticmethod
+    def _private_subnets(vpc: ec2.IVpc) -> ec2.SubnetSelection:
+        kind = ec2.SubnetType.PRIVATE_ISOLATED if vpc.isolated_subnets else ec2.SubnetType.PRIVATE_WITH_EGRESS
+        return ec2.SubnetSelection(subnet_type=kind)
+
+    def _writable_agent_paths(self) -> None:
+        for index, path in enumerate(ECS_EXEC_AGENT_PATHS):
+            name = f"ecs-exec-{index}"
+            self.task_definition.add_volume(name=name)
+            self.container.add_mount_points(ecs.MountPoint(container_path=path, source_volume=name, read_only=False))
+
+    def _acknowledge_task_findings(self, execute_command: bool) -> None:
+        Validations.of(self.task_definition).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-ECS2",
+                reason="Environment values are the service's non-secret parameter set; secret-looking keys are refused "
+                "at synth and secrets come from Secrets Manager or SSM by reference.",
+            )
+        )
+        execution_role = self.task_definition.execution_role
+        if execution_role is not None:
+            Validations.of(execution_role).acknowledge(
+                Acknowledgment(
+                    id="AwsSolutions-IAM5[Resource::*]",
+                    reason="ecr:GetAuthorizationToken has no resource-level permissions; every other statement of the "
+                    "execution role names this service's repository, log group and secrets.",
+                ),
+                Acknowledgment(
+                    id="PCI.DSS.321-IAMNoInlinePolicy",
+                    reason="The execution role's policy is generated by CDK from this task's image, log group and "
+                    "secrets, and belongs to this role alone.",
+                ),
+            )
+        if execute_command:
+            Validations.of(self.task_definition.task_role).acknowledge(
+                Acknowledgment(
+                    id="AwsSolutions-IAM5[Resource::*]",
+                    reason="ECS Exec's ssmmessages channel actions have no resource-level permissions.",
+                ),
+                Acknowledgment(
+                    id="PCI.DSS.321-IAMNoInlinePolicy",
+                    reason="The task role's ECS Exec policy is generated by CDK for this service alone.",
+                ),
+            )
+
+    def _access_log_bucket(self, retain: bool) -> s3.Bucket:
+        bucket = s3.Bucket(
+            self, "AccessLogs",
+            # ALB log delivery writes only to SSE-S3 buckets; a customer KMS key breaks delivery.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            versioned=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireAccessLogs",
+                    expiration=Duration.days(defaults.WEB_ACCESS_LOG_RETENTION_DAYS),
+                    noncurrent_version_expiration=Duration.days(defaults.WEB_ACCESS_LOG_NONCURRENT_DAYS),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+            ],
+            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+        )
+        Validations.of(bucket).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-S1",
+                reason="This bucket is the load balancer's access-log destination; logging its access into another "
+                "bucket would only record the log deliveries.",
+            ),
+            Acknowledgment(
+                id="PCI.DSS.321-S3BucketLoggingEnabled",
+                reason="This bucket is the load balancer's access-log destination; logging its access into another "
+                "bucket would only record the log deliveries.",
+            ),
+            Acknowledgment(
+                id="PCI.DSS.321-S3DefaultEncryptionKMS",
+                reason="Elastic Load Balancing delivers access logs only to buckets encrypted with SSE-S3.",
+            ),
+            Acknowledgment(
+                id="PCI.DSS.321-S3BucketReplicationEnabled",
+                reason="Access logs are kept a year in this versioned bucket; copying them to a log-archive account "
+                "is an organisation-level choice, not one service's.",
+            ),
+        )
+        return bucket
+
+    def _web_acl(self, rule_groups: Sequence[str], log_key: kms.IKey, retain: bool) -> wafv2.CfnWebACL:
+        metric = f"{self.service_name}-waf"
+        rules = [
+            wafv2.CfnWebACL.RuleProperty(
+                name=group,
+                priority=index,
+                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(vendor_name="AWS", name=group)
+                ),
+                visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                    cloud_watch_metrics_enabled=True, metric_name=f"{metric}-{group}", sampled_requests_enabled=True
+                ),
+            )
+            for index, group in enumerate(rule_groups)
+        ]
+        acl = wafv2.CfnWebACL(
+            self, "WebAcl",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            rules=rules,
+            visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+            ),
+        )
+        wafv2.CfnWebACLAssociation(
+            self, "WebAclAssociation", resource_arn=self.load_balancer.load_balancer_arn, web_acl_arn=acl.attr_arn
+        )
+        # WAF logs only to log groups named aws-waf-logs-*, given by ARN without the ':*'.
+        stack = Stack.of(self)
+        name = f"aws-waf-logs-{stack.stack_name}-{self.service_name}"
+        log_group = logs.LogGroup(
+            self, "WafLogs", log_group_name=name, encryption_key=log_key,
+            retention=logs.RetentionDays.ONE_YEAR,  # defaults.WAF_LOG_RETENTION_DAYS
+            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+        )
+        logging = wafv2.CfnLoggingConfiguration(
+            self, "WafLogging", resource_arn=acl.attr_arn,
+            log_destination_configs=[
+                stack.format_arn(service="logs", resource="log-group", resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME)
+            ],
+        )
+        logging.node.add_dependency(log_group)
+        return acl
+
+    def _deployment_alarms(self, grace: Duration) -> tuple[cloudwatch.Alarm, cloudwatch.Alarm]:
+        period = Duration.seconds(defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS)
+        metrics = self.target_group.metrics
+        errors = metrics.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=period, statistic="Sum")
+        requests = metrics.request_count(period=period, statistic="Sum")
+        rate = cloudwatch.MathExpression(
+            expression=f"IF(requests >= {defaults.WEB_5XX_MIN_REQUESTS}, 100 * FILL(errors, 0) / requests, 0)",
+            using_metrics={"errors": errors, "requests": requests},
+            period=period,
+            label=f"{self.service_name} target 5xx %",
+        )
+        five_xx = rate.create_alarm(
+            self, "Target5xxRateAlarm",
+            alarm_description=f"{self.service_name}: more than {defaults.WEB_5XX_RATE_PERCENT} % of requests answer 5xx; "
+            "rolls a deployment back.",
+            threshold=defaults.WEB_5XX_RATE_PERCENT,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=defaults.WEB_5XX_DATAPOINTS,
+            datapoints_to_alarm=defaults.WEB_5XX_DATAPOINTS,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        grace_seconds = _seconds(grace) or 0
+        datapoints = math.ceil(grace_seconds / defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS) + 1
+        unhealthy = metrics.unhealthy_host_count(period=period, statistic="Maximum").create_alarm(
+            self, "UnhealthyHostsAlarm",
+            alarm_description=f"{self.service_name}: a target stays unhealthy past warm-up and its health checks; "
+            "rolls a deployment back.",
+            threshold=defaults.WEB_UNHEALTHY_HOSTS_THRESHOLD,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=datapoints,
+            datapoints_to_alarm=datapoints,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        return five_xx, unhealthy
