@@ -8,8 +8,8 @@ import pytest
 from aws_cdk import Duration
 from aws_cdk.assertions import Match, Template
 
-from stable_fargate import AccountRegion, ConfigError, ImageRef, ScheduledJob, defaults
-from stable_fargate.services.job import check_time_zone, parse_cron
+from stable_fargate import AccountRegion, ConfigError, ImageRef, defaults
+from stable_fargate.services.job import ScheduledJob, check_time_zone, parse_cron
 from tests.conftest import SampleApp, template_json
 from tests.test_worker import platform
 

@@ -12,11 +12,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
-from stable_fargate import AccountRegion, ConfigError, ImageRef, QueueWorker, defaults
+from stable_fargate import AccountRegion, ConfigError, ImageRef, defaults
 from stable_fargate.scaling import burst_bands
 from stable_fargate.services.worker import (
     QUEUE_URL_KEY,
     TASK_PROTECTION_ACTIONS,
+    QueueWorker,
     derive_stop_timeout,
     derive_visibility_timeout,
 )
