@@ -8,6 +8,7 @@ from aws_cdk import Environment, Stage
 from constructs import Construct
 
 from stable_fargate import AppConfig, EnvironmentSpec
+from stacks.api import ApiStack
 from stacks.platform import PlatformStack
 from stacks.workers import WorkersStack
 
@@ -27,3 +28,4 @@ class EnvironmentStage(Stage):
         self.environment = environment
         self.platform = PlatformStack(self, "Platform", environment=environment)
         self.workers = WorkersStack(self, "Workers", config=config, environment=environment, platform=self.platform)
+        self.api = ApiStack(self, "Api", platform=self.platform, environment=environment, registry=config.tooling)
