@@ -527,3 +527,14 @@ def test_portfolio_import_is_sized_per_environment(sample_app: SampleApp) -> Non
             "AWS::ApplicationAutoScaling::ScalingPolicy",
             {"TargetTrackingScalingPolicyConfiguration": Match.object_like({"TargetValue": 30})},
         )
+
+
+def test_sub_second_processing_times_are_accepted(build: Any) -> None:
+    worker, _ = build(
+        average_processing_time=Duration.millis(500),
+        longest_processing_time=Duration.millis(1500),
+        acceptable_latency=Duration.seconds(30),
+    )
+    assert worker.backlog_target == 60
+    # Whole seconds, rounded up: 2 x ceil(1.5 s).
+    assert worker.visibility_timeout_seconds == 4

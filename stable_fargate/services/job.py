@@ -203,7 +203,7 @@ class ScheduledJob(_StableFargateBase):
             raise ConfigError(service, "retry_attempts", retry_attempts, f"Use 0 to {MAX_RETRY_ATTEMPTS}.")
         max_event_age = max_event_age or Duration.seconds(defaults.JOB_MAX_EVENT_AGE_SECONDS)
         stop_timeout = stop_timeout or Duration.seconds(defaults.JOB_STOP_TIMEOUT_SECONDS)
-        age = max_event_age.to_seconds()
+        age = max_event_age.to_seconds(integral=False)
         if not MIN_EVENT_AGE_SECONDS <= age <= MAX_EVENT_AGE_SECONDS:
             raise ConfigError(
                 service, "max_event_age", f"{age}s", f"Use {MIN_EVENT_AGE_SECONDS} to {MAX_EVENT_AGE_SECONDS} seconds."

@@ -81,7 +81,7 @@ def check_task_counts(service: str, min_tasks: int, max_tasks: int, on_demand_ba
 
 
 def _whole_seconds(service: str, field: str, value: Duration) -> int:
-    seconds = value.to_seconds()
+    seconds = value.to_seconds(integral=False)
     if seconds <= 0:
         raise ConfigError(service, field, f"{seconds}s", "Give a positive duration.")
     return math.ceil(seconds)
@@ -158,11 +158,11 @@ class QueueWorker(_StableFargateBase):
         service = self.service_name
 
         # --- Validate everything before building anything ---------------------------------
-        average = average_processing_time.to_seconds()
+        average = average_processing_time.to_seconds(integral=False)
         longest = _whole_seconds(service, "longest_processing_time", longest_processing_time)
         latency = _whole_seconds(service, "acceptable_latency", acceptable_latency)
         scaling.check_processing_times(
-            service, average_seconds=average, longest_seconds=longest_processing_time.to_seconds(),
+            service, average_seconds=average, longest_seconds=longest_processing_time.to_seconds(integral=False),
             acceptable_latency_seconds=latency,
         )
         if on_demand_base is None:
@@ -171,7 +171,7 @@ class QueueWorker(_StableFargateBase):
             )
         check_task_counts(service, min_tasks, max_tasks, on_demand_base)
         visibility = derive_visibility_timeout(
-            service, longest, None if visibility_timeout is None else math.ceil(visibility_timeout.to_seconds())
+            service, longest, None if visibility_timeout is None else math.ceil(visibility_timeout.to_seconds(integral=False))
         )
         stop_timeout = derive_stop_timeout(service, longest, uses_task_protection=uses_task_protection)
 
