@@ -1,0 +1,692 @@
+"""StableWebService: every default on the template, every refusal, the rollout arithmetic,
+and portfolio-api in every environment of the sample app."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import CfnParameter, Duration, Environment, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Match, Template
+from hypothesis import given
+from hypothesis import strategies as st
+
+from stable_fargate import AccountRegion, ConfigError, ImageRef, ResolvedParameters, StableWebService, defaults
+from stable_fargate.services.web import (
+    ECS_EXEC_AGENT_PATHS,
+    PATTERNS_ROLLOUT_BATCH_SECONDS,
+    container_health_timing,
+    node_health_command,
+    rollout_batch_seconds,
+    shell_health_command,
+)
+from stacks.app import load_config, pin_availability_zones
+from tests.conftest import SampleApp, make_app, template_of
+
+REGISTRY = AccountRegion("100000000000", "eu-west-2")
+CERT = "arn:aws:acm:eu-west-2:222222222222:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+WARM_UP_SECONDS = 45
+PORT = 3000
+PATH = "/healthz"
+
+
+def _stack(outdir: Path, env_name: str = "staging") -> Stack:
+    app = make_app(outdir)
+    config = load_config(app)
+    pin_availability_zones(app, config)
+    environment = config.environment(env_name)
+    return Stack(app, "Web", env=Environment(account=environment.account, region=environment.region))
+
+
+def _service(stack: Stack, **overrides: Any) -> StableWebService:
+    vpc = ec2.Vpc(
+        stack, "Vpc", availability_zones=["eu-west-2a", "eu-west-2b"], nat_gateways=0,
+        subnet_configuration=[
+            ec2.SubnetConfiguration(name="Edge", subnet_type=ec2.SubnetType.PUBLIC),
+            ec2.SubnetConfiguration(name="App", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+        ],
+    )
+    cluster = ecs.Cluster(stack, "Cluster", vpc=vpc)
+    props: dict[str, Any] = {
+        "service_name": "portfolio-api",
+        "image": ImageRef.release("portfolio-api", "v1.8.0", registry=REGISTRY),
+        "container_port": PORT,
+        "health_check_path": PATH,
+        "warm_up": Duration.seconds(WARM_UP_SECONDS),
+        "cluster": cluster,
+        "vpc": vpc,
+        "certificate_arn": CERT,
+    }
+    props.update(overrides)
+    return StableWebService(stack, "Api", **props)
+
+
+def _template(stack: Stack) -> Template:
+    app = stack.node.root
+    app.synth()  # type: ignore[attr-defined]
+    return template_of(stack)
+
+
+@pytest.fixture(scope="module")
+def defaults_service(tmp_path_factory: pytest.TempPathFactory) -> tuple[StableWebService, Template]:
+    """The construct with only its required inputs (and a 45 s warm-up), synthesized once."""
+    stack = _stack(tmp_path_factory.mktemp("web-defaults"))
+    service = _service(stack)
+    return service, _template(stack)
+
+
+def _only(template: Template, kind: str) -> dict[str, Any]:
+    resources = template.find_resources(kind)
+    assert len(resources) == 1, f"expected one {kind}, found {len(resources)}"
+    return dict(next(iter(resources.values())))
+
+
+# --- The issue's numbers, pinned ------------------------------------------------------------
+
+
+def test_defaults_are_the_issues_numbers() -> None:
+    assert defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS == 10
+    assert defaults.TARGET_HEALTHY_THRESHOLD == 2
+    assert defaults.TARGET_UNHEALTHY_THRESHOLD == 3
+    assert defaults.TARGET_HEALTH_CHECK_TIMEOUT_SECONDS == 5
+    assert defaults.TARGET_HEALTHY_HTTP_CODES == "200-399"
+    assert defaults.WEB_LONGEST_REQUEST_SECONDS == 30
+    assert defaults.WEB_MIN_HEALTHY_PERCENT == 100
+    assert defaults.WEB_MAX_HEALTHY_PERCENT == 200
+    assert defaults.SCALE_OUT_COOLDOWN_SECONDS == 60
+    assert defaults.SCALE_IN_COOLDOWN_SECONDS == 300
+    assert defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS == 60
+    assert defaults.WEB_MAX_WARM_UP_SECONDS == 20 * 60
+    assert defaults.WEB_PRODUCTION_MIN_TASKS == 2
+    assert defaults.WEB_ENABLE_EXECUTE_COMMAND is False
+    assert defaults.WEB_LONGEST_REQUEST_SECONDS + defaults.WEB_STOP_MARGIN_SECONDS <= defaults.MAX_STOP_TIMEOUT_SECONDS
+
+
+# --- Rollout arithmetic ---------------------------------------------------------------------
+
+
+def _our_batch(warm_up: float = 0) -> int:
+    return rollout_batch_seconds(
+        health_check_interval_seconds=defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS,
+        healthy_threshold=defaults.TARGET_HEALTHY_THRESHOLD,
+        deregistration_delay_seconds=defaults.WEB_LONGEST_REQUEST_SECONDS,
+        warm_up_seconds=warm_up,
+    )
+
+
+def test_rollout_batch_with_defaults_fits_the_budget() -> None:
+    assert _our_batch() == 60 + 2 * 10 + 30 == 110
+    assert _our_batch() <= defaults.ROLLOUT_BATCH_BUDGET_SECONDS
+    assert PATTERNS_ROLLOUT_BATCH_SECONDS == 60 + 5 * 30 + 300 == 510
+
+
+@given(st.integers(min_value=0, max_value=defaults.WEB_MAX_WARM_UP_SECONDS))
+def test_rollout_batch_saves_the_same_400_s_whatever_the_warm_up(warm_up: int) -> None:
+    patterns = rollout_batch_seconds(
+        health_check_interval_seconds=30, healthy_threshold=5, deregistration_delay_seconds=300, warm_up_seconds=warm_up
+    )
+    assert patterns - _our_batch(warm_up) == PATTERNS_ROLLOUT_BATCH_SECONDS - _our_batch() == 400
+
+
+def test_service_exposes_its_rollout_batch(defaults_service: tuple[StableWebService, Template]) -> None:
+    service, _ = defaults_service
+    assert service.rollout_batch_seconds == _our_batch(WARM_UP_SECONDS) == 155
+    assert service.health_check_grace_period.to_seconds() == WARM_UP_SECONDS + 2 * 10
+    assert service.deregistration_delay.to_seconds() == defaults.WEB_LONGEST_REQUEST_SECONDS
+    assert service.stop_timeout.to_seconds() == defaults.WEB_LONGEST_REQUEST_SECONDS + defaults.WEB_STOP_MARGIN_SECONDS
+
+
+# --- Container health check: warm-up is respected -------------------------------------------
+
+
+def test_container_health_timing_follows_warm_up() -> None:
+    assert container_health_timing(0) == (0, defaults.CONTAINER_HEALTH_CHECK_INTERVAL_SECONDS)
+    assert container_health_timing(45) == (45, defaults.CONTAINER_HEALTH_CHECK_INTERVAL_SECONDS)
+    assert container_health_timing(300) == (300, defaults.CONTAINER_HEALTH_CHECK_INTERVAL_SECONDS)
+    assert container_health_timing(1200) == (300, 300)
+
+
+@given(st.integers(min_value=0, max_value=defaults.WEB_MAX_WARM_UP_SECONDS))
+def test_a_warming_container_is_never_marked_unhealthy(warm_up: int) -> None:
+    start, interval = container_health_timing(warm_up)
+    assert start <= defaults.CONTAINER_HEALTH_CHECK_MAX_START_PERIOD_SECONDS
+    assert 5 <= interval <= 300  # ECS's bounds
+    assert start + defaults.CONTAINER_HEALTH_CHECK_RETRIES * interval >= warm_up
+
+
+def test_container_health_check(defaults_service: tuple[StableWebService, Template]) -> None:
+    _, template = defaults_service
+    template.has_resource_properties(
+        "AWS::ECS::TaskDefinition",
+        {
+            "ContainerDefinitions": [
+                Match.object_like(
+                    {
+                        "HealthCheck": {
+                            "Command": shell_health_command(PORT, PATH),
+                            "StartPeriod": WARM_UP_SECONDS,
+                            "Interval": defaults.CONTAINER_HEALTH_CHECK_INTERVAL_SECONDS,
+                            "Retries": defaults.CONTAINER_HEALTH_CHECK_RETRIES,
+                            "Timeout": defaults.CONTAINER_HEALTH_CHECK_TIMEOUT_SECONDS,
+                        }
+                    }
+                )
+            ]
+        },
+    )
+
+
+def test_health_commands() -> None:
+    shell = shell_health_command(3000, "/healthz")
+    assert shell[0] == "CMD-SHELL" and "http://127.0.0.1:3000/healthz" in shell[1] and shell[1].endswith("|| exit 1")
+    node = node_health_command(3000, "/healthz")
+    assert node[:3] == ["CMD", "node", "-e"]  # exec form: no shell, no curl
+    assert "http://127.0.0.1:3000/healthz" in node[3] and "AbortSignal.timeout(5000)" in node[3]
+
+
+# --- Task hardening -------------------------------------------------------------------------
+
+
+def test_task_is_hardened(defaults_service: tuple[StableWebService, Template]) -> None:
+    _, template = defaults_service
+    template.has_resource_properties(
+        "AWS::ECS::TaskDefinition",
+        {
+            "Cpu": str(defaults.DEFAULT_CPU),
+            "Memory": str(defaults.DEFAULT_MEMORY_MIB),
+            "RuntimePlatform": {"CpuArchitecture": defaults.CPU_ARCHITECTURE, "OperatingSystemFamily": "LINUX"},
+            "Volumes": [{"Name": "tmp"}],
+            "ContainerDefinitions": [
+                Match.object_like(
+                    {
+                        "ReadonlyRootFilesystem": True,
+                        "User": defaults.CONTAINER_USER,
+                        "Memory": defaults.DEFAULT_MEMORY_MIB,
+                        "StopTimeout": defaults.WEB_LONGEST_REQUEST_SECONDS + defaults.WEB_STOP_MARGIN_SECONDS,
+                        "PortMappings": [Match.object_like({"ContainerPort": PORT, "Protocol": "tcp"})],
+                        "LogConfiguration": Match.object_like({"LogDriver": "awslogs"}),
+                    }
+                )
+            ],
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Logs::LogGroup", {"RetentionInDays": defaults.LOG_RETENTION_DAYS, "KmsKeyId": Match.any_value()}
+    )
+    # Without a log_key the service brings its own rotated key.
+    template.resource_count_is("AWS::KMS::Key", 1)
+    template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+
+
+# --- Service: rollouts that heal themselves -------------------------------------------------
+
+
+def test_service_rollout_configuration(defaults_service: tuple[StableWebService, Template]) -> None:
+    _, template = defaults_service
+    five_xx = next(iter(template.find_resources("AWS::CloudWatch::Alarm", {"Properties": {"Metrics": Match.any_value()}})))
+    unhealthy = next(
+        iter(template.find_resources("AWS::CloudWatch::Alarm", {"Properties": {"MetricName": "UnHealthyHostCount"}}))
+    )
+    template.has_resource_properties(
+        "AWS::ECS::Service",
+        {
+            "LaunchType": "FARGATE",
+            "DesiredCount": defaults.WEB_MIN_TASKS,
+            "HealthCheckGracePeriodSeconds": WARM_UP_SECONDS
+            + defaults.TARGET_HEALTHY_THRESHOLD * defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS,
+            "DeploymentConfiguration": {
+                "MinimumHealthyPercent": defaults.WEB_MIN_HEALTHY_PERCENT,
+                "MaximumPercent": defaults.WEB_MAX_HEALTHY_PERCENT,
+                "DeploymentCircuitBreaker": {"Enable": True, "Rollback": True},
+                "Alarms": {"AlarmNames": [{"Ref": five_xx}, {"Ref": unhealthy}], "Enable": True, "Rollback": True},
+            },
+            "EnableExecuteCommand": defaults.WEB_ENABLE_EXECUTE_COMMAND,
+            "AvailabilityZoneRebalancing": "ENABLED",
+            "NetworkConfiguration": {"AwsvpcConfiguration": Match.object_like({"AssignPublicIp": "DISABLED"})},
+            "LoadBalancers": [Match.object_like({"ContainerName": "portfolio-api", "ContainerPort": PORT})],
+        },
+    )
+
+
+def test_deployment_alarms(defaults_service: tuple[StableWebService, Template]) -> None:
+    _, template = defaults_service
+    template.resource_count_is("AWS::CloudWatch::Alarm", 2)
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Threshold": defaults.WEB_5XX_RATE_PERCENT,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "EvaluationPeriods": defaults.WEB_5XX_DATAPOINTS,
+            "DatapointsToAlarm": defaults.WEB_5XX_DATAPOINTS,
+            "TreatMissingData": "notBreaching",
+            "Metrics": Match.array_with(
+                [
+                    Match.object_like(
+                        {"Expression": f"IF(requests >= {defaults.WEB_5XX_MIN_REQUESTS}, 100 * FILL(errors, 0) / requests, 0)"}
+                    ),
+                    Match.object_like(
+                        {
+                            "Id": "errors",
+                            "MetricStat": Match.object_like(
+                                {
+                                    "Metric": Match.object_like({"MetricName": "HTTPCode_Target_5XX_Count"}),
+                                    "Period": defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS,
+                                    "Stat": "Sum",
+                                }
+                            ),
+                        }
+                    ),
+                    Match.object_like(
+                        {
+                            "Id": "requests",
+                            "MetricStat": Match.object_like(
+                                {"Metric": Match.object_like({"MetricName": "RequestCount"}),
+                                 "Period": defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS}
+                            ),
+                        }
+                    ),
+                ]
+            ),
+        },
+    )
+    grace = WARM_UP_SECONDS + defaults.TARGET_HEALTHY_THRESHOLD * defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS
+    datapoints = math.ceil(grace / defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS) + 1
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "UnHealthyHostCount",
+            "Namespace": "AWS/ApplicationELB",
+            "Period": defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS,
+            "Statistic": "Maximum",
+            "Threshold": defaults.WEB_UNHEALTHY_HOSTS_THRESHOLD,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "EvaluationPeriods": datapoints,
+            "DatapointsToAlarm": datapoints,
+        },
+    )
+    # The unhealthy-hosts alarm cannot fire while a task is still inside its grace period.
+    assert datapoints * defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS > grace
+
+
+# --- Target group ---------------------------------------------------------------------------
+
+
+def test_target_group_check_and_drain(defaults_service: tuple[StableWebService, Template]) -> None:
+    _, template = defaults_service
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::TargetGroup",
+        {
+            "Port": PORT,
+            "Protocol": "HTTP",
+            "TargetType": "ip",
+            "HealthCheckPath": PATH,
+            "HealthCheckIntervalSeconds": defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS,
+            "HealthCheckTimeoutSeconds": defaults.TARGET_HEALTH_CHECK_TIMEOUT_SECONDS,
+            "HealthyThresholdCount": defaults.TARGET_HEALTHY_THRESHOLD,
+            "UnhealthyThresholdCount": defaults.TARGET_UNHEALTHY_THRESHOLD,
+            "Matcher": {"HttpCode": defaults.TARGET_HEALTHY_HTTP_CODES},
+            "TargetGroupAttributes": Match.array_with(
+                [{"Key": "deregistration_delay.timeout_seconds", "Value": str(defaults.WEB_LONGEST_REQUEST_SECONDS)}]
+            ),
+        },
+    )
+
+
+# --- Edge -----------------------------------------------------------------------------------
+
+
+def test_load_balancer_attributes(defaults_service: tuple[StableWebService, Template]) -> None:
+    _, template = defaults_service
+    bucket = next(iter(template.find_resources("AWS::S3::Bucket")))
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        {
+            "Scheme": "internet-facing",
+            "Type": "application",
+            "LoadBalancerAttributes": Match.array_with(
+                [
+                    {"Key": "deletion_protection.enabled", "Value": "false"},
+                    {"Key": "idle_timeout.timeout_seconds", "Value": str(defaults.WEB_IDLE_TIMEOUT_SECONDS)},
+                    {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"},
+                    {"Key": "access_logs.s3.enabled", "Value": "true"},
+                    {"Key": "access_logs.s3.bucket", "Value": {"Ref": bucket}},
+                ]
+            ),
+        },
+    )
+
+
+def test_https_listener_and_redirect(defaults_service: tuple[StableWebService, Template]) -> None:
+    _, template = defaults_service
+    template.resource_count_is("AWS::ElasticLoadBalancingV2::Listener", 2)
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::Listener",
+        {
+            "Port": 443,
+            "Protocol": "HTTPS",
+            "Certificates": [{"CertificateArn": CERT}],
+            # defaults.WEB_TLS_POLICY: TLS 1.2 and 1.3 only, restricted ciphers, post-quantum.
+            "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+            "DefaultActions": [Match.object_like({"Type": "forward"})],
+        },
+    )
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::Listener",
+        {
+            "Port": 80,
+            "Protocol": "HTTP",
+            "DefaultActions": [
+                {"Type": "redirect", "RedirectConfig": {"Port": "443", "Protocol": "HTTPS", "StatusCode": "HTTP_301"}}
+            ],
+        },
+    )
+    assert defaults.WEB_TLS_POLICY == "TLS13_12_RES_PQ"
+
+
+def test_access_log_bucket(defaults_service: tuple[StableWebService, Template]) -> None:
+    _, template = defaults_service
+    template.has_resource(
+        "AWS::S3::Bucket",
+        {
+            "Properties": Match.object_like(
+                {
+                    "BucketEncryption": {
+                        "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+                    },
+                    "VersioningConfiguration": {"Status": "Enabled"},
+                    "PublicAccessBlockConfiguration": {
+                        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+                    },
+                    "LifecycleConfiguration": {
+                        "Rules": [
+                            Match.object_like(
+                                {
+                                    "ExpirationInDays": defaults.WEB_ACCESS_LOG_RETENTION_DAYS,
+                                    "NoncurrentVersionExpiration": {"NoncurrentDays": defaults.WEB_ACCESS_LOG_NONCURRENT_DAYS},
+                                    "Status": "Enabled",
+                                }
+                            )
+                        ]
+                    },
+                }
+            ),
+            "DeletionPolicy": "Retain",
+        },
+    )
+    template.has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}, "Action": "s3:*"}
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_security_groups_admit_only_what_they_must(defaults_service: tuple[StableWebService, Template]) -> None:
+    _, template = defaults_service
+    lb_sg = template.find_resources(
+        "AWS::EC2::SecurityGroup", {"Properties": {"GroupDescription": Match.string_like_regexp("^portfolio-api load balancer")}}
+    )
+    assert len(lb_sg) == 1
+    props = next(iter(lb_sg.values()))["Properties"]
+    assert sorted((r["FromPort"], r["ToPort"], r["CidrIp"]) for r in props["SecurityGroupIngress"]) == [
+        (80, 80, "0.0.0.0/0"), (443, 443, "0.0.0.0/0"),
+    ]
+    # No open egress: the load balancer reaches only the tasks, on the container port.
+    assert "SecurityGroupEgress" not in props or all(r.get("CidrIp") != "0.0.0.0/0" for r in props["SecurityGroupEgress"])
+    lb_sg_id = next(iter(lb_sg))
+    task_sg = template.find_resources(
+        "AWS::EC2::SecurityGroup", {"Properties": {"GroupDescription": Match.string_like_regexp("^portfolio-api tasks")}}
+    )
+    task_sg_id = next(iter(task_sg))
+    assert "SecurityGroupIngress" not in task_sg[task_sg_id]["Properties"]
+    ingress = [
+        r["Properties"] for r in template.find_resources("AWS::EC2::SecurityGroupIngress").values()
+        if r["Properties"]["GroupId"] == {"Fn::GetAtt": [task_sg_id, "GroupId"]}
+    ]
+    assert ingress == [
+        {
+            "Description": "Load balancer to target", "FromPort": PORT, "ToPort": PORT, "IpProtocol": "tcp",
+            "GroupId": {"Fn::GetAtt": [task_sg_id, "GroupId"]},
+            "SourceSecurityGroupId": {"Fn::GetAtt": [lb_sg_id, "GroupId"]},
+        }
+    ]
+
+
+def test_web_acl_in_front_of_the_load_balancer(defaults_service: tuple[StableWebService, Template]) -> None:
+    _, template = defaults_service
+    template.has_resource_properties(
+        "AWS::WAFv2::WebACL",
+        {
+            "Scope": "REGIONAL",
+            "DefaultAction": {"Allow": {}},
+            "Rules": [
+                Match.object_like(
+                    {
+                        "Name": group, "Priority": index, "OverrideAction": {"None": {}},
+                        "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": group}},
+                    }
+                )
+                for index, group in enumerate(defaults.WEB_ACL_MANAGED_RULE_GROUPS)
+            ],
+        },
+    )
+    lb = next(iter(template.find_resources("AWS::ElasticLoadBalancingV2::LoadBalancer")))
+    template.has_resource_properties("AWS::WAFv2::WebACLAssociation", {"ResourceArn": {"Ref": lb}})
+    template.has_resource_properties("AWS::WAFv2::LoggingConfiguration", {"LogDestinationConfigs": [Match.any_value()]})
+    template.has_resource_properties(
+        "AWS::Logs::LogGroup",
+        {
+            "LogGroupName": Match.string_like_regexp("^aws-waf-logs-"),
+            "RetentionInDays": defaults.WAF_LOG_RETENTION_DAYS,
+            "KmsKeyId": Match.any_value(),
+        },
+    )
+
+
+# --- Scaling --------------------------------------------------------------------------------
+
+
+def test_scaling_on_requests_and_cpu_with_damped_cooldowns(defaults_service: tuple[StableWebService, Template]) -> None:
+    _, template = defaults_service
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {"MinCapacity": defaults.WEB_MIN_TASKS, "MaxCapacity": defaults.WEB_MAX_TASKS, "ScalableDimension": "ecs:service:DesiredCount"},
+    )
+    template.resource_count_is("AWS::ApplicationAutoScaling::ScalingPolicy", 2)
+    for metric, target in (
+        ("ALBRequestCountPerTarget", defaults.WEB_REQUESTS_PER_TARGET),
+        ("ECSServiceAverageCPUUtilization", defaults.WEB_CPU_TARGET_PERCENT),
+    ):
+        template.has_resource_properties(
+            "AWS::ApplicationAutoScaling::ScalingPolicy",
+            {
+                "PolicyType": "TargetTrackingScaling",
+                "TargetTrackingScalingPolicyConfiguration": Match.object_like(
+                    {
+                        "PredefinedMetricSpecification": Match.object_like({"PredefinedMetricType": metric}),
+                        "TargetValue": target,
+                        "ScaleOutCooldown": defaults.SCALE_OUT_COOLDOWN_SECONDS,
+                        "ScaleInCooldown": defaults.SCALE_IN_COOLDOWN_SECONDS,
+                    }
+                ),
+            },
+        )
+
+
+# --- Variants -------------------------------------------------------------------------------
+
+
+def test_production_has_deletion_protection(tmp_path: Path) -> None:
+    stack = _stack(tmp_path, "prod")
+    _service(stack, production=True, min_tasks=3, max_tasks=12)
+    template = _template(stack)
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        {"LoadBalancerAttributes": Match.array_with([{"Key": "deletion_protection.enabled", "Value": "true"}])},
+    )
+    template.has_resource_properties("AWS::ApplicationAutoScaling::ScalableTarget", {"MinCapacity": 3, "MaxCapacity": 12})
+
+
+def test_overrides_are_honoured(tmp_path: Path) -> None:
+    stack = _stack(tmp_path)
+    topic = sns.Topic(stack, "Alarms")
+    service = _service(
+        stack,
+        warm_up=Duration.minutes(10),
+        health_check_grace_period=Duration.minutes(12),
+        longest_request=Duration.seconds(90),
+        container_health_command=node_health_command(PORT, PATH),
+        enable_execute_command=True,
+        web_acl_rule_groups=(),
+        alarm_topic=topic,
+        retain_data=False,
+    )
+    template = _template(stack)
+    start, interval = container_health_timing(600)
+    assert (start, interval) == (300, 100)
+    template.has_resource_properties(
+        "AWS::ECS::TaskDefinition",
+        {
+            "Volumes": Match.array_with([{"Name": f"ecs-exec-{i}"} for i in range(len(ECS_EXEC_AGENT_PATHS))]),
+            "ContainerDefinitions": [
+                Match.object_like(
+                    {
+                        "StopTimeout": 90 + defaults.WEB_STOP_MARGIN_SECONDS,
+                        "HealthCheck": Match.object_like(
+                            {"Command": node_health_command(PORT, PATH), "StartPeriod": start, "Interval": interval}
+                        ),
+                        "MountPoints": Match.array_with(
+                            [Match.object_like({"ContainerPath": path, "ReadOnly": False}) for path in ECS_EXEC_AGENT_PATHS]
+                        ),
+                    }
+                )
+            ],
+        },
+    )
+    template.has_resource_properties(
+        "AWS::ECS::Service", {"HealthCheckGracePeriodSeconds": 720, "EnableExecuteCommand": True}
+    )
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::TargetGroup",
+        {"TargetGroupAttributes": Match.array_with([{"Key": "deregistration_delay.timeout_seconds", "Value": "90"}])},
+    )
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        {"LoadBalancerAttributes": Match.array_with([{"Key": "idle_timeout.timeout_seconds", "Value": "95"}])},
+    )
+    template.resource_count_is("AWS::WAFv2::WebACL", 0)
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {"AlarmActions": [{"Ref": Match.any_value()}]})
+    template.has_resource("AWS::S3::Bucket", {"DeletionPolicy": "Delete"})
+    assert service.rollout_batch_seconds == _our_batch(600) - 30 + 90
+
+
+def test_unresolved_tokens_skip_the_checks(tmp_path: Path) -> None:
+    stack = _stack(tmp_path)
+    path = CfnParameter(stack, "HealthPath").value_as_string
+    port = CfnParameter(stack, "Port", type="Number").value_as_number
+    _service(stack, health_check_path=path, container_port=port)
+
+
+# --- Refusals: each names the service, the field, the value and the fix ---------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "value", "fix"),
+    [
+        ({"warm_up": Duration.minutes(21)}, "warm_up", "1260s", "from 0 to 1200 s"),
+        ({"health_check_grace_period": Duration.seconds(30)}, "health_check_grace_period", "30s", "at least the warm-up (45s)"),
+        ({"cpu": 512, "memory_mib": 512}, "memory_mib", 512, "1024, 2048, 3072, 4096"),
+        ({"cpu": 300}, "cpu", 300, "Fargate CPU sizes"),
+        ({"health_check_path": "healthz"}, "health_check_path", "healthz", "'/healthz'"),
+        ({"min_tasks": 4, "max_tasks": 3}, "max_tasks", 3, "at least min_tasks (4)"),
+        ({"min_tasks": 0}, "min_tasks", 0, "at least one task"),
+        ({"production": True, "min_tasks": 1}, "min_tasks", 1, "raise min_tasks to 2"),
+        (
+            {"parameters": ResolvedParameters("portfolio-api", "prod", plain={"DATABASE_PASSWORD": "hunter2"})},
+            "environment.DATABASE_PASSWORD", "<plain value>", "declare it as a secret",
+        ),
+        ({"longest_request": Duration.seconds(111)}, "longest_request", "111s", "QueueWorker"),
+        ({"container_port": 70000}, "container_port", 70000, "1 to 65535"),
+        ({"certificate_arn": "my-cert"}, "certificate_arn", "my-cert", "ACM certificate"),
+        ({"health_check_timeout": Duration.seconds(10)}, "health_check_timeout", "10s", "below the interval"),
+        ({"healthy_threshold": 1}, "healthy_threshold", 1, "2 to 10"),
+    ],
+)
+def test_bad_input_is_refused(tmp_path: Path, overrides: dict[str, Any], field: str, value: object, fix: str) -> None:
+    stack = _stack(tmp_path)
+    with pytest.raises(ConfigError) as err:
+        _service(stack, **overrides)
+    assert err.value.subject == "portfolio-api"
+    assert err.value.field == field
+    assert err.value.value == value
+    assert fix in err.value.fix
+    assert str(err.value).startswith(f"portfolio-api: {field}=")
+
+
+def test_zero_and_twenty_minute_warm_ups_are_accepted(tmp_path: Path) -> None:
+    stack = _stack(tmp_path)
+    assert _service(stack, warm_up=Duration.seconds(0)).health_check_grace_period.to_seconds() == 20
+    other = _stack(tmp_path / "b")
+    _service(other, warm_up=Duration.minutes(20))
+
+
+# --- The sample app: portfolio-api in every environment -------------------------------------
+
+
+@pytest.mark.parametrize("env_name", ["dev", "staging", "prod"])
+def test_portfolio_api_runs_in_every_environment(sample_app: SampleApp, env_name: str) -> None:
+    environment = sample_app.config.environment(env_name)
+    stage = sample_app.stages[env_name]
+    template = template_of(stage.api)
+    sizing = environment.sizing("portfolio-api")
+    assert stage.api.web.rollout_batch_seconds == 155
+    template.has_resource_properties(
+        "AWS::ECS::TaskDefinition",
+        {
+            "Cpu": str(sizing.cpu),
+            "Memory": str(sizing.memory_mib),
+            "ContainerDefinitions": [
+                Match.object_like(
+                    {
+                        "Name": "portfolio-api",
+                        "HealthCheck": Match.object_like({"Command": node_health_command(3000, "/healthz"), "StartPeriod": 45}),
+                        "PortMappings": [Match.object_like({"ContainerPort": 3000})],
+                    }
+                )
+            ],
+        },
+    )
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget", {"MinCapacity": sizing.min_tasks, "MaxCapacity": sizing.max_tasks}
+    )
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::Listener", {"Port": 443, "Certificates": [{"CertificateArn": environment.certificate_arn}]}
+    )
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        {
+            "LoadBalancerAttributes": Match.array_with(
+                [{"Key": "deletion_protection.enabled", "Value": "true" if environment.production else "false"}]
+            )
+        },
+    )
+    task = next(iter(template.find_resources("AWS::ECS::TaskDefinition").values()))
+    image = json.dumps(task["Properties"]["ContainerDefinitions"][0]["Image"])
+    assert f"portfolio-api:{environment.image_tag('portfolio-api')}" in image
+    assert sample_app.config.tooling.account in image
+    if environment.production:
+        assert sizing.min_tasks >= defaults.WEB_PRODUCTION_MIN_TASKS
