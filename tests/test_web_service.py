@@ -690,3 +690,18 @@ def test_portfolio_api_runs_in_every_environment(sample_app: SampleApp, env_name
     assert sample_app.config.tooling.account in image
     if environment.production:
         assert sizing.min_tasks >= defaults.WEB_PRODUCTION_MIN_TASKS
+
+
+def test_stateful_resources_keep_their_logical_ids(sample_app: SampleApp) -> None:
+    """Renaming one of these replaces it: logs and access logs would be orphaned (retained)
+    and a new load balancer would get a new DNS name."""
+    for env_name in ("dev", "staging", "prod"):
+        template = template_of(sample_app.stages[env_name].api)
+        for logical_id, kind in (
+            ("PortfolioApiLogs2E62B71B", "AWS::Logs::LogGroup"),
+            ("PortfolioApiWafLogs2C81E955", "AWS::Logs::LogGroup"),
+            ("PortfolioApiAccessLogs193280DB", "AWS::S3::Bucket"),
+            ("PortfolioApiLoadBalancer5581E34E", "AWS::ElasticLoadBalancingV2::LoadBalancer"),
+            ("PortfolioApiService15ECD4A2", "AWS::ECS::Service"),
+        ):
+            assert logical_id in template.find_resources(kind), f"{env_name}: {logical_id} ({kind}) was renamed"
