@@ -599,6 +599,12 @@ def test_unresolved_tokens_skip_the_checks(tmp_path: Path) -> None:
     path = CfnParameter(stack, "HealthPath").value_as_string
     port = CfnParameter(stack, "Port", type="Number").value_as_number
     _service(stack, health_check_path=path, container_port=port)
+    template = _template(stack)
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::TargetGroup", {"HealthCheckPath": {"Ref": "HealthPath"}, "Port": {"Ref": "Port"}}
+    )
+    task = next(iter(template.find_resources("AWS::ECS::TaskDefinition").values()))
+    assert "Ref" in json.dumps(task["Properties"]["ContainerDefinitions"][0]["HealthCheck"]["Command"])
 
 
 # --- Refusals: each names the service, the field, the value and the fix ---------------------

@@ -127,11 +127,16 @@ def container_health_timing(warm_up_seconds: int) -> tuple[int, int]:
     return start, min(interval, _CONTAINER_MAX_INTERVAL_SECONDS)
 
 
+def _port_text(port: int | float) -> str:
+    # A number token must be stringified by the CDK, or it renders as a huge float.
+    return Token.as_string(port) if Token.is_unresolved(port) else str(int(port))
+
+
 def shell_health_command(container_port: int, health_check_path: str) -> list[str]:
     """The default container health check: the health path over loopback with whichever of
     ``wget`` (busybox/Alpine) or ``curl`` the image has. It needs a shell; for a distroless
     image pass an exec-form command instead (e.g. :func:`node_health_command`)."""
-    url = f"http://127.0.0.1:{container_port}{health_check_path}"
+    url = f"http://127.0.0.1:{_port_text(container_port)}{health_check_path}"
     return ["CMD-SHELL", f"wget -q -O /dev/null {url} || curl -fsS -o /dev/null {url} || exit 1"]
 
 
@@ -142,7 +147,7 @@ def node_health_command(
 ) -> list[str]:
     """An exec-form health check for Node.js 18+ images: uses the runtime's own ``fetch``, so
     it needs neither a shell nor curl (works on distroless Node images)."""
-    url = f"http://127.0.0.1:{container_port}{health_check_path}"
+    url = f"http://127.0.0.1:{_port_text(container_port)}{health_check_path}"
     script = (
         f"fetch('{url}',{{signal:AbortSignal.timeout({timeout_seconds * 1000})}})"
         ".then(r=>process.exit(r.status<400?0:1),()=>process.exit(1))"
