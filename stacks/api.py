@@ -7,7 +7,7 @@ from typing import Any
 from aws_cdk import Duration, Stack
 from constructs import Construct
 
-from stable_fargate import AccountRegion, ConfigError, EnvironmentSpec, ImageRef, ResolvedParameters, SecretRef
+from stable_fargate import AccountRegion, ConfigError, EnvironmentSpec, ImageRef, ParameterSets
 from stable_fargate.services.web import StableWebService, node_health_command
 from stacks.platform import PlatformStack
 
@@ -18,39 +18,13 @@ WARM_UP = Duration.seconds(45)
 """Connecting to Postgres and loading reference data takes portfolio-api about 45 s."""
 
 
-def _portfolio_api_parameters(environment: EnvironmentSpec) -> ResolvedParameters:
-    # TODO(lead): from ParameterSets (cdk.json's stable_fargate.parameters.portfolio-api).
-    development = environment.name == "dev"
-    reference_host = "reference-data.internal.example.com" if environment.production else (
-        f"reference-data.{environment.name}.internal.example.com"
-    )
-    return ResolvedParameters(
-        service=SERVICE,
-        environment=environment.name,
-        plain={
-            "NODE_ENV": "development" if development else "production",
-            "LOG_LEVEL": "debug" if development else "info",
-            "PORT": str(CONTAINER_PORT),
-            "REFERENCE_DATA_URL": f"https://{reference_host}",
-            "REQUEST_TIMEOUT": "5000",
-            "FEATURE_NEW_DASHBOARD": "false" if environment.production else "true",
-            "DATABASE_NAME": "portfolio",
-            "DATABASE_POOL_MAX": "10",
-        },
-        secrets={
-            "DATABASE_PASSWORD": SecretRef("secretsmanager", "portfolio-api/database", json_field="password"),
-            "SESSION_SIGNING_SECRET": SecretRef("secretsmanager", "portfolio-api/session-signing"),
-        },
-    )
-
-
 class ApiStack(Stack):
     """portfolio-api behind an HTTPS load balancer, sized by the environment's data.
 
     :param platform: the environment's PlatformStack (network, cluster, key, alarm topic).
     :param environment: the environment's spec (sizing, image tag, certificate).
     :param registry: the tooling account holding the release repositories.
-    :param parameters: the service's resolved parameters. Default: built from the sample data.
+    :param parameters: the app's parameter sets; portfolio-api's configuration comes only from them.
     """
 
     def __init__(
@@ -61,7 +35,7 @@ class ApiStack(Stack):
         platform: PlatformStack,
         environment: EnvironmentSpec,
         registry: AccountRegion,
-        parameters: ResolvedParameters | None = None,
+        parameters: ParameterSets,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -82,7 +56,7 @@ class ApiStack(Stack):
             cluster=platform.cluster.cluster,
             vpc=platform.network.vpc,
             certificate_arn=environment.certificate_arn,
-            parameters=parameters or _portfolio_api_parameters(environment),
+            parameters=parameters.resolve(SERVICE, environment.name),
             production=environment.production,
             retain_data=environment.retain_data,
             cpu=sizing.cpu,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks, PCIDSS321Checks
 
-from stable_fargate import AppConfig, load_app_config
+from stable_fargate import AppConfig, DriftGuard, ParameterSets, load_app_config, load_parameter_sets
 from stacks.registry import RegistryStack
 from stacks.stage import EnvironmentStage
 
@@ -13,6 +13,17 @@ from stacks.stage import EnvironmentStage
 def load_config(app: App) -> AppConfig:
     """The app's environments from cdk.json's ``stable_fargate`` context."""
     return load_app_config({"stable_fargate": app.node.try_get_context("stable_fargate")})
+
+
+def load_parameters(config: AppConfig) -> ParameterSets:
+    """Every service's parameter set (shared values + per-environment overrides), resolved and
+    checked for every environment at load."""
+    return load_parameter_sets(config.raw.get("parameters"), config.environments)
+
+
+def drift_guard(config: AppConfig) -> DriftGuard:
+    """The synth-time drift guard for this app's data: call ``.check(app.synth())``."""
+    return DriftGuard(config=config, parameters=load_parameters(config))
 
 
 def pin_availability_zones(app: App, config: AppConfig) -> None:
@@ -33,6 +44,9 @@ def build_app(app: App, config: AppConfig | None = None) -> dict[str, Environmen
         pull_accounts=config.accounts,
         env=Environment(account=config.tooling.account, region=config.tooling.region),
     )
-    stages = {env.name: EnvironmentStage(app, config=config, environment=env) for env in config.environments}
+    parameters = load_parameters(config)
+    stages = {
+        env.name: EnvironmentStage(app, config=config, environment=env, parameters=parameters) for env in config.environments
+    }
     Validations.of(app).add_plugins(AwsSolutionsChecks(app), PCIDSS321Checks(app))
     return stages

@@ -7,7 +7,7 @@ from typing import Any
 from aws_cdk import Environment, Stage
 from constructs import Construct
 
-from stable_fargate import AppConfig, EnvironmentSpec
+from stable_fargate import AppConfig, EnvironmentSpec, ParameterSets
 from stacks.api import ApiStack
 from stacks.platform import PlatformStack
 from stacks.workers import WorkersStack
@@ -17,7 +17,13 @@ class EnvironmentStage(Stage):
     """Every stack of one environment, deployed to that environment's account and region."""
 
     def __init__(
-        self, scope: Construct, *, config: AppConfig, environment: EnvironmentSpec, **kwargs: Any
+        self,
+        scope: Construct,
+        *,
+        config: AppConfig,
+        environment: EnvironmentSpec,
+        parameters: ParameterSets,
+        **kwargs: Any,
     ) -> None:
         super().__init__(
             scope,
@@ -27,5 +33,9 @@ class EnvironmentStage(Stage):
         )
         self.environment = environment
         self.platform = PlatformStack(self, "Platform", environment=environment)
-        self.workers = WorkersStack(self, "Workers", config=config, environment=environment, platform=self.platform)
-        self.api = ApiStack(self, "Api", platform=self.platform, environment=environment, registry=config.tooling)
+        self.api = ApiStack(
+            self, "Api", platform=self.platform, environment=environment, registry=config.tooling, parameters=parameters
+        )
+        self.workers = WorkersStack(
+            self, "Workers", config=config, environment=environment, platform=self.platform, parameters=parameters
+        )

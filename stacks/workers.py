@@ -8,8 +8,7 @@ from typing import Any
 from aws_cdk import Duration, Stack
 from constructs import Construct
 
-from stable_fargate import AppConfig, EnvironmentSpec, ImageRef
-from stable_fargate.parameters import load_parameter_sets
+from stable_fargate import AppConfig, EnvironmentSpec, ImageRef, ParameterSets
 from stable_fargate.services.job import ScheduledJob
 from stable_fargate.services.worker import QueueWorker
 from stacks.platform import PlatformStack
@@ -29,7 +28,8 @@ RECONCILIATION_TIME_ZONE = "Europe/London"
 
 
 class WorkersStack(Stack):
-    """One environment's background services, on the platform's cluster, key and alarm topic."""
+    """One environment's background services, on the platform's cluster, key and alarm topic;
+    their configuration comes only from the app's parameter sets."""
 
     def __init__(
         self,
@@ -39,11 +39,10 @@ class WorkersStack(Stack):
         config: AppConfig,
         environment: EnvironmentSpec,
         platform: PlatformStack,
+        parameters: ParameterSets,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        # TODO(lead): take the parameter sets from the stage once it loads them for every stack.
-        parameter_sets = load_parameter_sets(config.raw.get("parameters"), config.environments)
         common: dict[str, Any] = {
             "cluster": platform.cluster.cluster,
             "key": platform.key.key,
@@ -58,7 +57,7 @@ class WorkersStack(Stack):
             "PortfolioImport",
             service_name=PORTFOLIO_IMPORT,
             image=ImageRef.release(PORTFOLIO_IMPORT, environment.image_tag(PORTFOLIO_IMPORT), registry=config.tooling),
-            parameters=parameter_sets.resolve(PORTFOLIO_IMPORT, environment.name),
+            parameters=parameters.resolve(PORTFOLIO_IMPORT, environment.name),
             average_processing_time=PORTFOLIO_IMPORT_AVERAGE_PROCESSING,
             longest_processing_time=PORTFOLIO_IMPORT_LONGEST_PROCESSING,
             acceptable_latency=PORTFOLIO_IMPORT_ACCEPTABLE_LATENCY,
@@ -77,7 +76,7 @@ class WorkersStack(Stack):
             "Reconciliation",
             service_name=RECONCILIATION,
             image=ImageRef.release(RECONCILIATION, environment.image_tag(RECONCILIATION), registry=config.tooling),
-            parameters=parameter_sets.resolve(RECONCILIATION, environment.name),
+            parameters=parameters.resolve(RECONCILIATION, environment.name),
             schedule=RECONCILIATION_SCHEDULE,
             time_zone=RECONCILIATION_TIME_ZONE,
             cpu=sizing.cpu,

@@ -14,7 +14,7 @@ from aws_cdk import App, Environment, Stack, Stage
 from aws_cdk.assertions import Template
 
 from stable_fargate import AppConfig, EnvironmentSpec
-from stacks.app import build_app, load_config, pin_availability_zones
+from stacks.app import build_app, drift_guard, load_config, pin_availability_zones
 from stacks.stage import EnvironmentStage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,12 +62,15 @@ class SampleApp:
 
 @pytest.fixture(scope="session")
 def sample_app(tmp_path_factory: pytest.TempPathFactory) -> SampleApp:
-    """The whole sample app, synthesized once, nag packs included (synth raises on a finding)."""
+    """The whole sample app, synthesized once as app.py does: nag packs (synth raises on a
+    finding), then the drift guard (raises on undeclared drift)."""
     outdir = tmp_path_factory.mktemp("cdk.out")
     app = make_app(outdir)
     stages = build_app(app)
-    app.synth()
-    return SampleApp(app=app, config=load_config(app), stages=stages, outdir=outdir)
+    assembly = app.synth()
+    config = load_config(app)
+    drift_guard(config).check(assembly)
+    return SampleApp(app=app, config=config, stages=stages, outdir=outdir)
 
 
 @pytest.fixture(scope="session")
