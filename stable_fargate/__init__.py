@@ -1,13 +1,48 @@
-"""stable_fargate: hardened ECS Fargate building blocks for fintech platform teams."""
+"""stable_fargate: hardened ECS Fargate building blocks for fintech platform teams.
 
-from stable_fargate.drift_guard import DriftGuard
-from stable_fargate.environments import AccountRegion, AppConfig, EnvironmentSpec, ServiceSizing, load_app_config
-from stable_fargate.errors import ConfigError
-from stable_fargate.images import HardenedRepository, ImageRef
-from stable_fargate.parameters import ParameterSet, ParameterSets, ResolvedParameters, SecretRef, load_parameter_sets
-from stable_fargate.services.job import ScheduledJob
-from stable_fargate.services.web import StableWebService
-from stable_fargate.services.worker import QueueWorker
+The public names are loaded on first use, so that the read side (``python -m
+stable_fargate drift``, :mod:`stable_fargate.review`) runs without loading the CDK at all:
+it reads templates, never the constructs.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stable_fargate.drift_guard import DriftGuard
+    from stable_fargate.environments import AccountRegion, AppConfig, EnvironmentSpec, ServiceSizing, load_app_config
+    from stable_fargate.errors import ConfigError
+    from stable_fargate.images import HardenedRepository, ImageRef
+    from stable_fargate.network import HardenedCluster, PlatformKey, PrivateNetwork
+    from stable_fargate.parameters import ParameterSet, ParameterSets, ResolvedParameters, SecretRef, load_parameter_sets
+    from stable_fargate.services.job import ScheduledJob
+    from stable_fargate.services.web import StableWebService
+    from stable_fargate.services.worker import QueueWorker
+
+_EXPORTS = {
+    "AccountRegion": "environments",
+    "AppConfig": "environments",
+    "ConfigError": "errors",
+    "DriftGuard": "drift_guard",
+    "EnvironmentSpec": "environments",
+    "HardenedCluster": "network",
+    "HardenedRepository": "images",
+    "ImageRef": "images",
+    "ParameterSet": "parameters",
+    "ParameterSets": "parameters",
+    "PlatformKey": "network",
+    "PrivateNetwork": "network",
+    "QueueWorker": "services.worker",
+    "ResolvedParameters": "parameters",
+    "ScheduledJob": "services.job",
+    "SecretRef": "parameters",
+    "ServiceSizing": "environments",
+    "StableWebService": "services.web",
+    "load_app_config": "environments",
+    "load_parameter_sets": "parameters",
+}
 
 __all__ = [
     "AccountRegion",
@@ -15,10 +50,13 @@ __all__ = [
     "ConfigError",
     "DriftGuard",
     "EnvironmentSpec",
+    "HardenedCluster",
     "HardenedRepository",
     "ImageRef",
     "ParameterSet",
     "ParameterSets",
+    "PlatformKey",
+    "PrivateNetwork",
     "QueueWorker",
     "ResolvedParameters",
     "ScheduledJob",
@@ -28,3 +66,16 @@ __all__ = [
     "load_app_config",
     "load_parameter_sets",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'stable_fargate' has no attribute {name!r}")
+    value = getattr(import_module(f"stable_fargate.{module}"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

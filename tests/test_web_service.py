@@ -351,7 +351,7 @@ def test_load_balancer_attributes(defaults_service: tuple[StableWebService, Temp
             "Type": "application",
             "LoadBalancerAttributes": Match.array_with(
                 [
-                    {"Key": "deletion_protection.enabled", "Value": "false"},
+                    {"Key": "deletion_protection.enabled", "Value": "true"},
                     {"Key": "idle_timeout.timeout_seconds", "Value": str(defaults.WEB_IDLE_TIMEOUT_SECONDS)},
                     {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"},
                     {"Key": "access_logs.s3.enabled", "Value": "true"},
@@ -621,6 +621,7 @@ def test_unresolved_tokens_skip_the_checks(tmp_path: Path) -> None:
         ({"min_tasks": 4, "max_tasks": 3}, "max_tasks", 3, "at least min_tasks (4)"),
         ({"min_tasks": 0}, "min_tasks", 0, "at least one task"),
         ({"production": True, "min_tasks": 1}, "min_tasks", 1, "raise min_tasks to 2"),
+        ({"min_tasks": 1}, "min_tasks", 1, "raise min_tasks to 2"),  # production is the default
         (
             {"parameters": ResolvedParameters("portfolio-api", "prod", plain={"DATABASE_PASSWORD": "hunter2"})},
             "environment.DATABASE_PASSWORD", "<plain value>", "declare it as a secret",
@@ -641,6 +642,10 @@ def test_bad_input_is_refused(tmp_path: Path, overrides: dict[str, Any], field: 
     assert err.value.value == value
     assert fix in err.value.fix
     assert str(err.value).startswith(f"portfolio-api: {field}=")
+
+
+def test_one_task_is_accepted_outside_production(tmp_path: Path) -> None:
+    _service(_stack(tmp_path), production=False, min_tasks=1, max_tasks=2)
 
 
 def test_zero_and_twenty_minute_warm_ups_are_accepted(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from stable_fargate import defaults
 from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
 from stable_fargate.parameters import ResolvedParameters, SecretRef
+from stable_fargate.services._acks import acknowledge_task_roles
 
 FARGATE_MEMORY_MIB: Mapping[int, tuple[int, ...]] = {
     256: (512, 1024, 2048),
@@ -168,6 +169,8 @@ class _StableFargateBase(Construct):
         self.container.add_mount_points(
             ecs.MountPoint(container_path=defaults.TMP_VOLUME_PATH, source_volume="tmp", read_only=False)
         )
+        # Findings every hardened task has by design, acknowledged on its own roles and definition.
+        acknowledge_task_roles(self.task_definition, service)
 
     def _secret(self, key: str, ref: SecretRef) -> ecs.Secret:
         if Token.is_unresolved(ref.name):

@@ -26,7 +26,7 @@ from stable_fargate import defaults
 from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
 from stable_fargate.parameters import ResolvedParameters
-from stable_fargate.services._acks import acknowledge, acknowledge_role_policy, acknowledge_task_roles
+from stable_fargate.services._acks import acknowledge, acknowledge_role_policy
 from stable_fargate.services._base import _StableFargateBase
 
 MAX_RETRY_ATTEMPTS = 185
@@ -252,7 +252,6 @@ class ScheduledJob(_StableFargateBase):
             description=f"EventBridge Scheduler runs {service}",
         )
         acknowledge_role_policy(self.scheduler_role, service, "scheduler role (RunTask, PassRole, DLQ)")
-        acknowledge_task_roles(self.task_definition, service)
         self.schedule_expression = scheduler.ScheduleExpression.cron(
             minute=minute,
             hour=hour,

@@ -21,7 +21,7 @@ from stable_fargate import defaults, scaling
 from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
 from stable_fargate.parameters import ResolvedParameters
-from stable_fargate.services._acks import acknowledge, acknowledge_task_roles, nag_flatten
+from stable_fargate.services._acks import acknowledge, nag_flatten
 from stable_fargate.services._base import _StableFargateBase
 
 QUEUE_URL_KEY = "QUEUE_URL"
@@ -252,7 +252,6 @@ class QueueWorker(_StableFargateBase):
         )
 
         self._grant_task_protection()
-        acknowledge_task_roles(self.task_definition, service)
 
         # --- Scaling: the queue is the one signal, in both directions ---------------------
         self.scalable_target = appscaling.ScalableTarget(
