@@ -17,7 +17,7 @@ export CDK_DISABLE_VERSION_CHECK := true
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: setup synth test lint typecheck lint-templates pytest bench snapshots clean
+.PHONY: setup synth test lint typecheck lint-templates pytest bench snapshots drift clean
 
 $(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,9 @@ test: setup lint typecheck synth pytest
 
 snapshots: setup
 	$(BIN)/pytest --snapshot-update tests/test_snapshots.py
+
+drift: synth
+	$(BIN)/python -m stable_fargate drift cdk.out
 
 bench: setup
 	$(BIN)/python scripts/bench.py

