@@ -14,6 +14,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stable_fargate import defaults
+from stable_fargate._retention import log_retention
 from stable_fargate.errors import ConfigError
 
 PUBLIC_SUBNET_GROUP = "Edge"
@@ -130,7 +131,7 @@ class PrivateNetwork(Construct):
             self,
             "FlowLogs",
             encryption_key=flow_log_key,
-            retention=logs.RetentionDays.ONE_YEAR,
+            retention=log_retention(defaults.FLOW_LOG_RETENTION_DAYS),
             removal_policy=RemovalPolicy.RETAIN if retain_logs else RemovalPolicy.DESTROY,
         )
         self.flow_log = self.vpc.add_flow_log(

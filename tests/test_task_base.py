@@ -134,3 +134,15 @@ def test_task_definition_is_hardened(env_stack: object) -> None:
         "AWS::Logs::LogGroup",
         {"Properties": {"RetentionInDays": defaults.LOG_RETENTION_DAYS, "KmsKeyId": Match.any_value()}, "DeletionPolicy": "Retain"},
     )
+
+
+def test_log_retention_follows_the_named_days() -> None:
+    from aws_cdk import aws_logs as logs
+
+    from stable_fargate._retention import log_retention
+
+    assert log_retention(defaults.LOG_RETENTION_DAYS) is logs.RetentionDays.ONE_YEAR
+    assert log_retention(defaults.FLOW_LOG_RETENTION_DAYS) is logs.RetentionDays.ONE_YEAR
+    assert log_retention(731) is logs.RetentionDays.TWO_YEARS
+    with pytest.raises(ConfigError, match="retention_days=366"):
+        log_retention(366)

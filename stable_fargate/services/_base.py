@@ -19,6 +19,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from stable_fargate import defaults
+from stable_fargate._retention import log_retention
 from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
 from stable_fargate.parameters import ResolvedParameters, SecretRef
@@ -139,7 +140,7 @@ class _StableFargateBase(Construct):
         self.log_group = logs.LogGroup(
             self,
             "Logs",
-            retention=logs.RetentionDays.ONE_YEAR,
+            retention=log_retention(defaults.LOG_RETENTION_DAYS),
             encryption_key=log_key,
             removal_policy=RemovalPolicy.RETAIN if retain_logs else RemovalPolicy.DESTROY,
         )

@@ -45,6 +45,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from stable_fargate import defaults
+from stable_fargate._retention import log_retention
 from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
 from stable_fargate.parameters import ResolvedParameters
@@ -555,7 +556,7 @@ class StableWebService(_StableFargateBase):
         name = f"aws-waf-logs-{stack.stack_name}-{self.service_name}"
         log_group = logs.LogGroup(
             self, "WafLogs", log_group_name=name, encryption_key=log_key,
-            retention=logs.RetentionDays.ONE_YEAR,  # defaults.WAF_LOG_RETENTION_DAYS
+            retention=log_retention(defaults.WAF_LOG_RETENTION_DAYS),
             removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
         )
         logging = wafv2.CfnLoggingConfiguration(
