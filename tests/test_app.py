@@ -110,3 +110,29 @@ def test_stateful_resources_are_retained_in_staging_and_prod(sample_app: SampleA
             if resource["Type"] in {"AWS::ECR::Repository", "AWS::KMS::Key", "AWS::SQS::Queue", "AWS::RDS::DBInstance"}:
                 expected = "Delete" if env == "dev" else "Retain"
                 assert resource.get("DeletionPolicy") == expected, f"{env}/{stack.node.id}/{logical_id}"
+
+
+def test_registry_holds_the_three_release_repositories_and_a_public_cache(sample_app: SampleApp) -> None:
+    from aws_cdk.assertions import Match, Template
+
+    from stable_fargate import defaults
+    from stacks.registry import SAMPLE_REPOSITORIES
+
+    registry = sample_app.app.node.find_child("Registry")
+    assert isinstance(registry, Stack)
+    template = Template.from_json(template_json(registry))
+    repositories = template.find_resources("AWS::ECR::Repository")
+    assert sorted(r["Properties"]["RepositoryName"] for r in repositories.values()) == sorted(SAMPLE_REPOSITORIES)
+    for repository in repositories.values():
+        principals = json.dumps(repository["Properties"]["RepositoryPolicyText"])
+        for account in sample_app.config.accounts:
+            assert account in principals
+    template.has_resource_properties(
+        "AWS::ECR::PullThroughCacheRule",
+        {
+            "EcrRepositoryPrefix": defaults.ECR_PUBLIC_CACHE_PREFIX,
+            "UpstreamRegistry": "ecr-public",
+            "UpstreamRegistryUrl": "public.ecr.aws",
+            "CredentialArn": Match.absent(),
+        },
+    )
