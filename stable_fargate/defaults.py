@@ -147,11 +147,13 @@ Insights publish at."""
 
 MAX_STEP_ADJUSTMENTS: Final = 20
 """Application Auto Scaling's default quota of step adjustments per step scaling policy; the
-burst bands are spread over at most this many steps."""
+burst steps are spread over at most this many."""
 
-SCALE_FROM_ZERO_TASKS: Final = 1
-"""Tasks the scale-from-zero policy adds when messages wait and no task runs; the burst
-policy and target tracking take it from there."""
+WORKER_COLD_START_SECONDS: Final = 120
+"""From zero tasks a message waits for the one-minute queue metric, the burst alarm, the step
+and a Fargate task start (ENI, image pull) before it is read: about two minutes. A worker
+that may scale to zero alarms on its oldest message only past acceptable latency + this;
+a latency that must hold from idle needs ``min_tasks`` >= 1."""
 
 ALARM_PERIOD_SECONDS: Final = 60
 """Worker and job alarms evaluate one-minute datapoints..."""

@@ -201,7 +201,7 @@ def _account(value: Any, subject: str) -> str:
 
 
 def _region(value: Any, subject: str) -> str:
-    if value not in KNOWN_REGIONS:
+    if not isinstance(value, str) or value not in KNOWN_REGIONS:
         raise ConfigError(subject, "region", value, "Give a known AWS region such as eu-west-2.")
     return str(value)
 

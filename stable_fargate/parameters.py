@@ -323,7 +323,7 @@ def _load_key(service: str, name: Any, decl: Any) -> ParameterKey:
     if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] > bounds["max"]:
         raise ConfigError(service, f"{where}.min", bounds["min"], f"Give a minimum no larger than the maximum {bounds['max']}.")
     unit = decl.get("unit", DEFAULT_DURATION_UNIT)
-    if "unit" in decl and (type_ != "duration" or unit not in DURATION_UNITS):
+    if "unit" in decl and (type_ != "duration" or not isinstance(unit, str) or unit not in DURATION_UNITS):
         raise ConfigError(service, f"{where}.unit", unit, f'Give "unit" only on a duration key, one of {", ".join(DURATION_UNITS)}.')
     key = ParameterKey(
         name=name, kind="plain", type=cast("ParameterType", type_), required=required, value=None,

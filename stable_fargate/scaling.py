@@ -1,6 +1,6 @@
 """Queue scaling that keeps pace: backlog per task, scale from zero, and a burst fast path.
 
-Three policies on one scalable target, all driven by the queue (one signal per direction;
+Two policies on one scalable target, both driven by the queue (one signal per direction;
 no CPU policy pulling the other way):
 
 * **Target tracking on backlog per task**, AWS's recommended worker signal:
@@ -8,14 +8,16 @@ no CPU policy pulling the other way):
   target ``ceil(acceptable latency / average processing time)`` messages per task. CDK's L2
   refuses metric math in target tracking, so the CloudFormation policy is emitted directly.
   It scales out and, alone, scales in.
-* **Scale from zero**: target tracking adjusts in proportion to the running tasks, so from
-  zero it never moves. A step policy adds a task when messages are visible and the service
-  wants no task.
-* **Burst fast path**: target tracking waits for three one-minute datapoints and grows in
-  proportion to what runs. A step policy on one-minute visible messages sets the capacity
-  that drains the visible backlog within the acceptable latency (``ExactCapacity`` bands,
-  capped at the maximum). Its alarm only reports the backlog while the desired count is
-  below what the backlog needs, so an ``ExactCapacity`` band can only ever raise capacity.
+* **Burst fast path, which also scales from zero**: target tracking waits for three one-minute
+  datapoints and moves in proportion to the tasks already running, so from zero it never
+  moves and a sudden batch waits minutes. A step policy on one-minute visible messages adds
+  the *shortfall*: the tasks that drain the visible backlog within the acceptable latency
+  (``ceil(visible / target)``) minus the tasks already wanted, capped at the maximum. From
+  zero the shortfall is at least one, so the same policy starts the first task.
+  ``ChangeInCapacity`` with positive steps only: a stale datapoint can make it add a task too
+  many (target tracking removes it, damped by the 300 s scale-in cooldown), never remove one.
+  An ``ExactCapacity`` band would cut capacity whenever the lagging metric said less than
+  what is already running.
 
 The pure functions (targets, bands) are separated from the CDK helpers so they can be tested
 and reasoned about without a template.
@@ -79,64 +81,62 @@ def tasks_to_drain(messages: int, target: int) -> int:
 
 
 @dataclass(frozen=True)
-class Band:
-    """One step of the burst policy: visible messages in ``[lower, upper)`` -> ``capacity``
+class Step:
+    """One step of the burst policy: a shortfall of ``[lower, upper)`` tasks adds ``add``
     tasks (``upper`` None: no upper bound)."""
 
     lower: int
     upper: int | None
-    capacity: int
+    add: int
 
 
-def burst_capacities(*, min_tasks: int, max_tasks: int, max_steps: int = defaults.MAX_STEP_ADJUSTMENTS) -> tuple[int, ...]:
-    """The capacities the burst policy can set: every count from 1 (or min) to max when they
+def burst_additions(*, max_tasks: int, max_steps: int = defaults.MAX_STEP_ADJUSTMENTS) -> tuple[int, ...]:
+    """The task counts the burst policy can add: every count from 1 to ``max_tasks`` when they
     fit in ``max_steps``, otherwise a geometric spread that always ends at ``max_tasks``."""
-    low = max(1, min_tasks)
-    if max_tasks < low:
+    if max_tasks < 1:
         return ()
-    if max_tasks - low + 1 <= max_steps:
-        return tuple(range(low, max_tasks + 1))
-    if max_steps < 2:
-        return (max_tasks,)
-    ratio = (max_tasks / low) ** (1 / (max_steps - 1))
-    caps: list[int] = []
+    if max_tasks <= max_steps:
+        return tuple(range(1, max_tasks + 1))
+    ratio = max_tasks ** (1 / (max_steps - 1))
+    adds: list[int] = []
     for i in range(max_steps):
-        cap = min(max_tasks, max(low, math.ceil(low * ratio**i)))
-        if not caps or cap > caps[-1]:
-            caps.append(cap)
-    if caps[-1] != max_tasks:
-        caps.append(max_tasks)
-    return tuple(caps)
+        add = min(max_tasks, math.ceil(ratio**i))
+        if not adds or add > adds[-1]:
+            adds.append(add)
+    if adds[-1] != max_tasks:
+        adds[-1] = max_tasks
+    return tuple(adds)
 
 
-def burst_bands(
-    *, target: int, min_tasks: int, max_tasks: int, max_steps: int = defaults.MAX_STEP_ADJUSTMENTS
-) -> tuple[Band, ...]:
-    """Bands of visible messages and the capacity that drains each within the acceptable latency.
-
-    Capacity ``c`` drains fewer than ``c * target`` messages within the latency, so the band
-    of ``c`` ends at ``c * target`` and starts where the previous capacity's band ends. The
-    last band is open: more messages than ``max * target`` still get ``max`` (the cap).
-    """
-    if target < 1:
-        raise ValueError("target must be at least 1")
-    caps = burst_capacities(min_tasks=min_tasks, max_tasks=max_tasks, max_steps=max_steps)
-    bands: list[Band] = []
-    lower = 0
-    for i, cap in enumerate(caps):
-        upper = None if i == len(caps) - 1 else cap * target
-        bands.append(Band(lower=lower, upper=upper, capacity=cap))
-        if upper is not None:
-            lower = upper
-    return tuple(bands)
+def burst_steps(*, max_tasks: int, max_steps: int = defaults.MAX_STEP_ADJUSTMENTS) -> tuple[Step, ...]:
+    """Steps over the shortfall (tasks needed minus tasks wanted, always >= 1 when the alarm
+    fires): a shortfall in ``[a, next a)`` adds ``a``, never more than is missing; the last step
+    is open and adds ``max_tasks`` (the scalable target caps the result at the maximum)."""
+    adds = burst_additions(max_tasks=max_tasks, max_steps=max_steps)
+    steps: list[Step] = []
+    for i, add in enumerate(adds):
+        lower = 0 if i == 0 else add  # the first step starts at the alarm threshold (0)
+        upper = adds[i + 1] if i + 1 < len(adds) else None
+        steps.append(Step(lower=lower, upper=upper, add=add))
+    return tuple(steps)
 
 
-def capacity_for(bands: tuple[Band, ...], visible: int) -> int | None:
-    """The capacity the burst policy sets for ``visible`` messages (None below the first band)."""
-    for band in bands:
-        if visible >= band.lower and (band.upper is None or visible < band.upper):
-            return band.capacity
-    return None
+def burst_shortfall(*, visible: int, desired: int, target: int) -> int:
+    """The burst alarm's metric, in Python: tasks missing to drain ``visible`` messages within
+    the acceptable latency, given ``desired`` tasks wanted (0 when they suffice)."""
+    if visible > desired * target:
+        return tasks_to_drain(visible, target) - desired
+    return 0
+
+
+def burst_addition(steps: tuple[Step, ...], shortfall: int) -> int:
+    """Tasks the burst policy adds for ``shortfall`` (0: the alarm does not fire)."""
+    if shortfall <= 0:
+        return 0
+    for step in steps:
+        if shortfall >= step.lower and (step.upper is None or shortfall < step.upper):
+            return step.add
+    return 0
 
 
 # --- CDK helpers --------------------------------------------------------------------------
@@ -164,7 +164,7 @@ def backlog_target_tracking(
     scope: Construct,
     construct_id: str,
     *,
-    scalable_target: appscaling.ScalableTarget,
+    scalable_target: appscaling.IScalableTarget,
     queue_name: str,
     cluster_name: str,
     service_name: str,
@@ -230,19 +230,22 @@ def _desired(cluster_name: str, service_name: str) -> cloudwatch.Metric:
     )
 
 
-def scale_from_zero(
+def burst_step_scaling(
     scope: Construct,
     construct_id: str,
     *,
-    scalable_target: appscaling.ScalableTarget,
+    scalable_target: appscaling.IScalableTarget,
     queue: sqs.IQueue,
     cluster_name: str,
     service_name: str,
+    target: int,
+    steps: tuple[Step, ...],
 ) -> tuple[appscaling.StepScalingAction, cloudwatch.Alarm]:
-    """Add ``SCALE_FROM_ZERO_TASKS`` when messages are visible and the service wants no task.
+    """The burst fast path (and scale from zero): add the shortfall on one-minute data.
 
-    ChangeInCapacity, not ExactCapacity: if the burst policy has just set a larger count from
-    the same minute's data, adding one overshoots by a task instead of cutting the burst.
+    The alarm's metric is ``ceil(visible / target) - desired`` while the tasks wanted cannot
+    drain the visible backlog within the latency, else 0. ``desired`` is Container Insights'
+    DesiredTaskCount; a service at zero may publish nothing, which FILL reads as zero.
     """
     action = appscaling.StepScalingAction(
         scope,
@@ -252,68 +255,20 @@ def scale_from_zero(
         cooldown=Duration.seconds(defaults.SCALE_OUT_COOLDOWN_SECONDS),
         metric_aggregation_type=appscaling.MetricAggregationType.MAXIMUM,
     )
-    action.add_adjustment(adjustment=defaults.SCALE_FROM_ZERO_TASKS, lower_bound=0)
-    # Container Insights may publish nothing for a service at zero: FILL reads that as zero.
+    for step in steps:
+        action.add_adjustment(adjustment=step.add, lower_bound=step.lower, upper_bound=step.upper)
     signal = cloudwatch.MathExpression(
-        expression="IF(visible > 0 AND FILL(desired, 0) == 0, 1, 0)",
+        expression=f"IF(visible > FILL(desired, 0) * {target}, CEIL(visible / {target}) - FILL(desired, 0), 0)",
         using_metrics={"visible": _visible(queue), "desired": _desired(cluster_name, service_name)},
-        label="Messages waiting and no task wanted",
-        period=Duration.seconds(defaults.SCALING_PERIOD_SECONDS),
-    )
-    alarm = cloudwatch.Alarm(
-        scope,
-        f"{construct_id}Alarm",
-        alarm_description=f"{service_name}: messages are waiting and no task runs; start one.",
-        metric=signal,
-        threshold=0,
-        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluation_periods=1,
-        datapoints_to_alarm=1,
-        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-    )
-    alarm.add_alarm_action(cw_actions.ApplicationScalingAction(action))
-    return action, alarm
-
-
-def burst_step_scaling(
-    scope: Construct,
-    construct_id: str,
-    *,
-    scalable_target: appscaling.ScalableTarget,
-    queue: sqs.IQueue,
-    cluster_name: str,
-    service_name: str,
-    target: int,
-    bands: tuple[Band, ...],
-) -> tuple[appscaling.StepScalingAction, cloudwatch.Alarm]:
-    """The burst fast path: ExactCapacity bands on one-minute visible messages.
-
-    The alarm's metric is the visible count only while ``visible > desired * target`` (the
-    tasks wanted cannot drain it within the latency), else 0. A band's capacity ``c`` is at
-    least ``visible / target`` > desired, so this policy never scales in.
-    """
-    action = appscaling.StepScalingAction(
-        scope,
-        construct_id,
-        scaling_target=scalable_target,
-        adjustment_type=appscaling.AdjustmentType.EXACT_CAPACITY,
-        cooldown=Duration.seconds(defaults.SCALE_OUT_COOLDOWN_SECONDS),
-        metric_aggregation_type=appscaling.MetricAggregationType.MAXIMUM,
-    )
-    for band in bands:
-        action.add_adjustment(adjustment=band.capacity, lower_bound=band.lower, upper_bound=band.upper)
-    signal = cloudwatch.MathExpression(
-        expression=f"IF(visible > FILL(desired, 0) * {target}, visible, 0)",
-        using_metrics={"visible": _visible(queue), "desired": _desired(cluster_name, service_name)},
-        label="Visible messages beyond what the wanted tasks drain in time",
+        label="Tasks missing to drain the visible backlog within the acceptable latency",
         period=Duration.seconds(defaults.SCALING_PERIOD_SECONDS),
     )
     alarm = cloudwatch.Alarm(
         scope,
         f"{construct_id}Alarm",
         alarm_description=(
-            f"{service_name}: the visible backlog needs more than the wanted tasks to drain within the acceptable "
-            "latency; set the capacity that does."
+            f"{service_name}: the visible backlog needs more tasks than are wanted to drain within the acceptable "
+            "latency (or messages wait and no task runs); add the missing tasks."
         ),
         metric=signal,
         threshold=0,

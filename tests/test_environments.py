@@ -52,6 +52,7 @@ def test_retain_data_default_follows_named_environments() -> None:
         ("account", "12345", "12-digit"),
         ("account", 111111111111, "12-digit"),
         ("region", "eu-west-9", "known AWS region"),
+        ("region", ["eu-west-2"], "known AWS region"),
         ("availability_zones", ["eu-west-2a"], "at least 3 AZs"),
         ("availability_zones", ["eu-west-2a", "eu-west-2a", "eu-west-2b"], "each AZ once"),
         ("availability_zones", ["us-east-1a", "us-east-1b", "us-east-1c"], "region eu-west-2"),

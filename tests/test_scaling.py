@@ -1,4 +1,4 @@
-"""Pure scaling arithmetic: the backlog-per-task target and the burst bands."""
+"""Pure scaling arithmetic: the backlog-per-task target and the burst steps."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 
 from stable_fargate import ConfigError, defaults
 from stable_fargate.scaling import (
-    Band,
+    Step,
     backlog_per_task_target,
-    burst_bands,
-    burst_capacities,
-    capacity_for,
+    burst_addition,
+    burst_additions,
+    burst_shortfall,
+    burst_steps,
     check_processing_times,
     tasks_to_drain,
 )
@@ -57,34 +58,38 @@ def test_longest_below_average_and_non_positive_average_are_refused() -> None:
         check_processing_times("w", average_seconds=0, longest_seconds=1, acceptable_latency_seconds=60)
 
 
-def test_prod_portfolio_import_bands() -> None:
-    """0 to 20 tasks at 30 messages per task: one band per task count, the last one open."""
-    bands = burst_bands(target=30, min_tasks=0, max_tasks=20)
-    assert len(bands) == 20 <= defaults.MAX_STEP_ADJUSTMENTS
-    assert bands[0] == Band(lower=0, upper=30, capacity=1)
-    assert bands[1] == Band(lower=30, upper=60, capacity=2)
-    assert bands[-1] == Band(lower=570, upper=None, capacity=20)
-    # A nightly drop of 3,000 messages: the cap (20 tasks drain 600 a minute, so 5 minutes).
-    assert capacity_for(bands, 3000) == 20
-    assert capacity_for(bands, 45) == 2
-    assert capacity_for(bands, 0) == 1
+def test_prod_portfolio_import_steps() -> None:
+    """0 to 20 tasks: one step per missing task count, the last one open."""
+    steps = burst_steps(max_tasks=20)
+    assert len(steps) == 20 <= defaults.MAX_STEP_ADJUSTMENTS
+    assert steps[0] == Step(lower=0, upper=2, add=1)
+    assert steps[1] == Step(lower=2, upper=3, add=2)
+    assert steps[-1] == Step(lower=20, upper=None, add=20)
 
 
-def test_dev_and_staging_bands() -> None:
-    assert burst_bands(target=30, min_tasks=0, max_tasks=2) == (Band(0, 30, 1), Band(30, None, 2))
-    assert [b.capacity for b in burst_bands(target=30, min_tasks=0, max_tasks=5)] == [1, 2, 3, 4, 5]
+def test_a_nightly_drop_from_zero_starts_the_tasks_that_drain_it() -> None:
+    steps = burst_steps(max_tasks=20)
+    # 3,000 messages at 30 per task: 100 tasks missing; the maximum (20) is added at once.
+    assert burst_shortfall(visible=3000, desired=0, target=30) == 100
+    assert burst_addition(steps, 100) == 20
+    # One message and no task: the first task starts (scale from zero).
+    assert burst_addition(steps, burst_shortfall(visible=1, desired=0, target=30)) == 1
+    # 45 messages, one task wanted: one more.
+    assert burst_addition(steps, burst_shortfall(visible=45, desired=1, target=30)) == 1
+    # Enough tasks wanted: nothing.
+    assert burst_shortfall(visible=60, desired=2, target=30) == 0
+
+
+def test_dev_and_staging_steps() -> None:
+    assert burst_steps(max_tasks=2) == (Step(0, 2, 1), Step(2, None, 2))
+    assert [s.add for s in burst_steps(max_tasks=5)] == [1, 2, 3, 4, 5]
 
 
 def test_more_tasks_than_steps_spread_geometrically_and_end_at_max() -> None:
-    caps = burst_capacities(min_tasks=0, max_tasks=100)
-    assert len(caps) <= defaults.MAX_STEP_ADJUSTMENTS
-    assert caps[0] == 1 and caps[-1] == 100
-    assert list(caps) == sorted(set(caps))
-
-
-def test_min_tasks_raise_the_first_band() -> None:
-    assert burst_capacities(min_tasks=3, max_tasks=5) == (3, 4, 5)
-    assert burst_bands(target=10, min_tasks=3, max_tasks=5)[0] == Band(0, 30, 3)
+    adds = burst_additions(max_tasks=100)
+    assert len(adds) <= defaults.MAX_STEP_ADJUSTMENTS
+    assert adds[0] == 1 and adds[-1] == 100
+    assert list(adds) == sorted(set(adds))
 
 
 def test_tasks_to_drain() -> None:
@@ -94,22 +99,27 @@ def test_tasks_to_drain() -> None:
 
 @given(
     target=st.integers(min_value=1, max_value=500),
-    min_tasks=st.integers(min_value=0, max_value=30),
-    extra=st.integers(min_value=0, max_value=300),
+    max_tasks=st.integers(min_value=1, max_value=300),
     visible=st.integers(min_value=0, max_value=1_000_000),
+    desired=st.integers(min_value=0, max_value=300),
+    lag=st.integers(min_value=0, max_value=300),
 )
-def test_bands_are_contiguous_capped_and_drain_within_latency(target: int, min_tasks: int, extra: int, visible: int) -> None:
-    max_tasks = max(1, min_tasks) + extra
-    bands = burst_bands(target=target, min_tasks=min_tasks, max_tasks=max_tasks)
-    assert 1 <= len(bands) <= defaults.MAX_STEP_ADJUSTMENTS
-    assert bands[0].lower == 0 and bands[-1].upper is None and bands[-1].capacity == max_tasks
-    for before, after in itertools.pairwise(bands):
-        assert before.upper == after.lower and before.capacity < after.capacity
-    for band in bands:
-        assert max(1, min_tasks) <= band.capacity <= max_tasks
-        if band.upper is not None:
-            # Every message count in the band is drained within the latency by its capacity.
-            assert band.capacity * target >= band.upper
-    capacity = capacity_for(bands, visible)
-    assert capacity is not None
-    assert capacity >= min(max_tasks, math.ceil(visible / target))
+def test_burst_only_adds_never_more_than_missing_and_reaches_the_need(
+    target: int, max_tasks: int, visible: int, desired: int, lag: int
+) -> None:
+    desired = min(desired, max_tasks)
+    steps = burst_steps(max_tasks=max_tasks)
+    assert 1 <= len(steps) <= defaults.MAX_STEP_ADJUSTMENTS
+    assert steps[0].lower == 0 and steps[-1].upper is None and steps[-1].add == max_tasks
+    for before, after in itertools.pairwise(steps):
+        assert before.upper == after.lower and before.add < after.add
+    # With a fresh metric: never more than the missing tasks, and enough once capped.
+    shortfall = burst_shortfall(visible=visible, desired=desired, target=target)
+    added = burst_addition(steps, shortfall)
+    assert 0 <= added <= shortfall
+    needed = min(max_tasks, math.ceil(visible / target))
+    if shortfall > 0 and shortfall <= max_tasks and shortfall in {s.add for s in steps}:
+        assert min(max_tasks, desired + added) >= needed
+    # With a stale metric (it reports fewer tasks than are wanted): still only adds.
+    stale = burst_shortfall(visible=visible, desired=max(0, desired - lag), target=target)
+    assert burst_addition(steps, stale) >= 0

@@ -13,7 +13,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
 from stable_fargate import AccountRegion, ConfigError, ImageRef, defaults
-from stable_fargate.scaling import burst_bands
+from stable_fargate.scaling import burst_steps
 from stable_fargate.services.worker import (
     QUEUE_URL_KEY,
     TASK_PROTECTION_ACTIONS,
@@ -364,58 +364,37 @@ def test_target_tracking_on_backlog_per_task_metric_math(build: Any) -> None:
 def test_one_signal_per_direction_no_cpu_policy(build: Any) -> None:
     _, template = build()
     policies = by_type(template, "AWS::ApplicationAutoScaling::ScalingPolicy")
-    assert len(policies) == 3
+    assert len(policies) == 2
     kinds = sorted(p["Properties"]["PolicyType"] for p in policies.values())
-    assert kinds == ["StepScaling", "StepScaling", "TargetTrackingScaling"]
+    assert kinds == ["StepScaling", "TargetTrackingScaling"]
     for policy in policies.values():
         config = policy["Properties"].get("TargetTrackingScalingPolicyConfiguration", {})
         assert "PredefinedMetricSpecification" not in config
-        steps = policy["Properties"].get("StepScalingPolicyConfiguration", {}).get("StepAdjustments", [])
-        # Only the target tracking policy scales in: no step ever removes tasks.
-        assert all(s["ScalingAdjustment"] > 0 for s in steps)
+        step_config = policy["Properties"].get("StepScalingPolicyConfiguration")
+        if step_config is not None:
+            # Only target tracking scales in: the step policy adds tasks and can never set a
+            # lower count (ExactCapacity could, whenever its lagging metric said less).
+            assert step_config["AdjustmentType"] == "ChangeInCapacity"
+            assert all(s["ScalingAdjustment"] > 0 for s in step_config["StepAdjustments"])
 
 
-def test_scale_from_zero_starts_a_task_when_messages_wait(build: Any) -> None:
-    _, template = build()
+def test_burst_adds_the_missing_tasks_from_one_minute_visible_messages(build: Any) -> None:
+    """The same step policy starts the first task from zero: with no task wanted, one visible
+    message is a shortfall of one."""
+    worker, template = build()
+    steps = burst_steps(max_tasks=20)
+    assert worker.burst_steps == steps
+    expected = []
+    for step in steps:
+        adjustment: dict[str, int] = {"MetricIntervalLowerBound": step.lower, "ScalingAdjustment": step.add}
+        if step.upper is not None:
+            adjustment["MetricIntervalUpperBound"] = step.upper
+        expected.append(adjustment)
     template.has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalingPolicy",
         {
-            "PolicyType": "StepScaling",
             "StepScalingPolicyConfiguration": {
                 "AdjustmentType": "ChangeInCapacity",
-                "Cooldown": defaults.SCALE_OUT_COOLDOWN_SECONDS,
-                "MetricAggregationType": "Maximum",
-                "StepAdjustments": [{"MetricIntervalLowerBound": 0, "ScalingAdjustment": defaults.SCALE_FROM_ZERO_TASKS}],
-            },
-        },
-    )
-    template.has_resource_properties(
-        "AWS::CloudWatch::Alarm",
-        {
-            "ComparisonOperator": "GreaterThanThreshold",
-            "Threshold": 0,
-            "EvaluationPeriods": 1,
-            "Metrics": Match.array_with(
-                [Match.object_like({"Expression": "IF(visible > 0 AND FILL(desired, 0) == 0, 1, 0)", "ReturnData": True})]
-            ),
-        },
-    )
-
-
-def test_burst_bands_set_exact_capacity_from_one_minute_visible_messages(build: Any) -> None:
-    _, template = build()
-    bands = burst_bands(target=30, min_tasks=0, max_tasks=20)
-    expected = []
-    for band in bands:
-        step: dict[str, int] = {"MetricIntervalLowerBound": band.lower, "ScalingAdjustment": band.capacity}
-        if band.upper is not None:
-            step["MetricIntervalUpperBound"] = band.upper
-        expected.append(step)
-    template.has_resource_properties(
-        "AWS::ApplicationAutoScaling::ScalingPolicy",
-        {
-            "StepScalingPolicyConfiguration": {
-                "AdjustmentType": "ExactCapacity",
                 "Cooldown": defaults.SCALE_OUT_COOLDOWN_SECONDS,
                 "MetricAggregationType": "Maximum",
                 "StepAdjustments": expected,
@@ -430,7 +409,12 @@ def test_burst_bands_set_exact_capacity_from_one_minute_visible_messages(build: 
             "DatapointsToAlarm": 1,
             "Metrics": Match.array_with(
                 [
-                    Match.object_like({"Expression": "IF(visible > FILL(desired, 0) * 30, visible, 0)", "ReturnData": True}),
+                    Match.object_like(
+                        {
+                            "Expression": "IF(visible > FILL(desired, 0) * 30, CEIL(visible / 30) - FILL(desired, 0), 0)",
+                            "ReturnData": True,
+                        }
+                    ),
                     Match.object_like(
                         {
                             "Id": "visible",
@@ -468,7 +452,8 @@ def test_alarms_go_to_the_environment_topic(build: Any) -> None:
             "Namespace": "AWS/SQS",
             "Statistic": "Maximum",
             "Period": defaults.ALARM_PERIOD_SECONDS,
-            "Threshold": 60,
+            # min_tasks 0: acceptable latency + the time to start from zero.
+            "Threshold": 60 + defaults.WORKER_COLD_START_SECONDS,
             "ComparisonOperator": "GreaterThanThreshold",
             "EvaluationPeriods": defaults.ALARM_EVALUATION_PERIODS,
             "TreatMissingData": "notBreaching",
@@ -538,3 +523,32 @@ def test_sub_second_processing_times_are_accepted(build: Any) -> None:
     assert worker.backlog_target == 60
     # Whole seconds, rounded up: 2 x ceil(1.5 s).
     assert worker.visibility_timeout_seconds == 4
+
+
+def test_production_is_the_default_so_one_task_stays_on_demand(build: Any) -> None:
+    worker, _ = build()
+    assert worker.on_demand_base == defaults.ON_DEMAND_BASE_PRODUCTION
+
+
+def test_oldest_message_alarm_is_the_latency_when_a_task_always_runs(build: Any) -> None:
+    worker, template = build(min_tasks=1)
+    assert worker.oldest_message_threshold_seconds == 60
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "ApproximateAgeOfOldestMessage", "Threshold": 60}
+    )
+
+
+def test_scaling_uses_the_service_linked_role(build: Any) -> None:
+    _, template = build()
+    template.resource_count_is("AWS::ApplicationAutoScaling::ScalableTarget", 1)
+    (target,) = by_type(template, "AWS::ApplicationAutoScaling::ScalableTarget").values()
+    assert "AWSServiceRoleForApplicationAutoScaling_ECSService" in str(target["Properties"]["RoleARN"])
+    roles = by_type(template, "AWS::IAM::Role")
+    assert not [name for name in roles if "ScalableTarget" in name or "TaskCount" in name]
+
+
+def test_visibility_beyond_sqs_limit_is_refused() -> None:
+    with pytest.raises(ConfigError, match="visibility_timeout=.*43200s"):
+        derive_visibility_timeout("w", 30_000, None)
+    with pytest.raises(ConfigError, match="visibility_timeout='50000s'"):
+        derive_visibility_timeout("w", 20, 50_000)

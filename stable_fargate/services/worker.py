@@ -28,6 +28,9 @@ QUEUE_URL_KEY = "QUEUE_URL"
 """The environment key under which the container finds its queue's URL (wiring, not
 configuration: it is the same logical reference in every environment)."""
 
+SQS_MAX_VISIBILITY_SECONDS = 43_200
+"""SQS's ceiling for a queue's visibility timeout (12 hours)."""
+
 TASK_PROTECTION_ACTIONS = ("ecs:UpdateTaskProtection", "ecs:GetTaskProtection")
 """What a worker calls (through ``$ECS_AGENT_URI/task-protection/v1/state``) to keep
 scale-in and deployments from stopping it in the middle of a message."""
@@ -37,6 +40,11 @@ def derive_visibility_timeout(service: str, longest_seconds: int, given_seconds:
     """``VISIBILITY_TIMEOUT_FACTOR`` x the longest processing time, or the given value if it
     is at least that; a smaller value would hand a slow message to a second worker."""
     minimum = defaults.VISIBILITY_TIMEOUT_FACTOR * longest_seconds
+    if minimum > SQS_MAX_VISIBILITY_SECONDS or (given_seconds or 0) > SQS_MAX_VISIBILITY_SECONDS:
+        raise ConfigError(
+            service, "visibility_timeout", f"{given_seconds or minimum}s",
+            f"SQS allows at most {SQS_MAX_VISIBILITY_SECONDS}s (12 h); split the work into shorter messages.",
+        )
     if given_seconds is None:
         return minimum
     if given_seconds < minimum:
@@ -91,7 +99,7 @@ class QueueWorker(_StableFargateBase):
     """A Fargate service that drains an encrypted SQS queue within an acceptable latency.
 
     It creates the queue and its dead-letter queue (KMS, TLS-only, long polling, redrive),
-    a hardened task (see the base), a service on Fargate Spot with an on-demand base, three
+    a hardened task (see the base), a service on Fargate Spot with an on-demand base, two
     queue-driven scaling policies (see :mod:`stable_fargate.scaling`), permission for the
     task to protect itself from scale-in, and two alarms to the environment's topic.
 
@@ -106,7 +114,8 @@ class QueueWorker(_StableFargateBase):
     :param longest_processing_time: the longest a message may take. Sets the visibility
         timeout and the stop timeout.
     :param acceptable_latency: how long a message may wait before it is late. Sets the
-        target, the burst bands and the oldest-message alarm.
+        target, the burst steps and the oldest-message alarm (plus
+        ``defaults.WORKER_COLD_START_SECONDS`` when ``min_tasks`` is 0).
     :param parameters: runtime configuration (``ResolvedParameters`` of this service).
         Default: none.
     :param vpc_subnets: where tasks run. Default: the cluster VPC's private subnets.
@@ -178,7 +187,10 @@ class QueueWorker(_StableFargateBase):
         self.backlog_target = scaling.backlog_per_task_target(
             average_processing_seconds=average, acceptable_latency_seconds=latency
         )
-        self.burst_bands = scaling.burst_bands(target=self.backlog_target, min_tasks=min_tasks, max_tasks=max_tasks)
+        self.burst_steps = scaling.burst_steps(max_tasks=max_tasks)
+        # From zero, a message waits for metrics, the alarm, the step and a task start before
+        # it is read: the oldest-message alarm allows for that rather than page on every cold start.
+        self.oldest_message_threshold_seconds = latency + (defaults.WORKER_COLD_START_SECONDS if min_tasks == 0 else 0)
         self.visibility_timeout_seconds = visibility
         self.stop_timeout_seconds = stop_timeout
         self.on_demand_base = on_demand_base
@@ -254,15 +266,12 @@ class QueueWorker(_StableFargateBase):
         self._grant_task_protection()
 
         # --- Scaling: the queue is the one signal, in both directions ---------------------
-        self.scalable_target = appscaling.ScalableTarget(
-            self,
-            "ScalableTarget",
-            service_namespace=appscaling.ServiceNamespace.ECS,
-            resource_id=f"service/{cluster.cluster_name}/{self.service.service_name}",
-            scalable_dimension="ecs:service:DesiredCount",
-            min_capacity=min_tasks,
-            max_capacity=max_tasks,
-        )
+        # The ECS L2 scalable target uses Application Auto Scaling's service-linked role
+        # (a ScalableTarget of our own would create an unused IAM role).
+        self.task_count = self.service.auto_scale_task_count(min_capacity=min_tasks, max_capacity=max_tasks)
+        scalable_target = self.task_count.node.find_child("Target")
+        assert isinstance(scalable_target, appscaling.ScalableTarget)
+        self.scalable_target = scalable_target
         self.target_tracking = scaling.backlog_target_tracking(
             self,
             "BacklogPerTask",
@@ -272,14 +281,6 @@ class QueueWorker(_StableFargateBase):
             service_name=self.service.service_name,
             target=self.backlog_target,
         )
-        self.scale_from_zero, self.scale_from_zero_alarm = scaling.scale_from_zero(
-            self,
-            "ScaleFromZero",
-            scalable_target=self.scalable_target,
-            queue=self.queue,
-            cluster_name=cluster.cluster_name,
-            service_name=self.service.service_name,
-        )
         self.burst, self.burst_alarm = scaling.burst_step_scaling(
             self,
             "Burst",
@@ -288,7 +289,7 @@ class QueueWorker(_StableFargateBase):
             cluster_name=cluster.cluster_name,
             service_name=self.service.service_name,
             target=self.backlog_target,
-            bands=self.burst_bands,
+            steps=self.burst_steps,
         )
 
         # --- Alarms -------------------------------------------------------------------------
@@ -296,9 +297,13 @@ class QueueWorker(_StableFargateBase):
         self.oldest_message_alarm = cloudwatch.Alarm(
             self,
             "OldestMessageAlarm",
-            alarm_description=f"{service}: the oldest message has waited longer than the acceptable latency ({latency}s).",
+            alarm_description=(
+                f"{service}: the oldest message has waited longer than the acceptable latency ({latency}s"
+                + (f" + {defaults.WORKER_COLD_START_SECONDS}s to start from zero" if min_tasks == 0 else "")
+                + ")."
+            ),
             metric=self.queue.metric_approximate_age_of_oldest_message(period=period, statistic="Maximum"),
-            threshold=latency,
+            threshold=self.oldest_message_threshold_seconds,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluation_periods=defaults.ALARM_EVALUATION_PERIODS,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
