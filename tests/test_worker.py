@@ -548,7 +548,7 @@ def test_scaling_uses_the_service_linked_role(build: Any) -> None:
 
 
 def test_visibility_beyond_sqs_limit_is_refused() -> None:
-    with pytest.raises(ConfigError, match="visibility_timeout=.*43200s"):
+    with pytest.raises(ConfigError, match=r"visibility_timeout=.*43200s"):
         derive_visibility_timeout("w", 30_000, None)
     with pytest.raises(ConfigError, match="visibility_timeout='50000s'"):
         derive_visibility_timeout("w", 20, 50_000)
