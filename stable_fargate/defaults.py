@@ -31,6 +31,14 @@ UNTAGGED_IMAGE_EXPIRY_DAYS: Final = 7
 RELEASE_TAG_PREFIX: Final = "v"
 """Release images are tagged ``v<semver>``; the lifecycle rule keeps the newest of these."""
 
+KEEP_PRERELEASE_IMAGES: Final = 20
+"""Pre-release images (``v1.9.0-rc.1``: a ``v`` tag with a ``-``) kept per repository. They
+have a rule of their own, evaluated before the release rule, so that a busy week of release
+candidates cannot push the release prod runs out of the release count."""
+
+PRERELEASE_TAG_PATTERN: Final = "v*-*"
+"""ECR lifecycle tag pattern of pre-release tags."""
+
 MOVING_TAGS: Final = frozenset(
     {
         "latest", "main", "master", "stable", "prod", "production", "staging", "dev",
@@ -44,6 +52,9 @@ other registries may not be."""
 
 ECR_PUBLIC_CACHE_PREFIX: Final = "ecr-public"
 """Repository prefix of the pull-through cache for ECR Public in the registry account."""
+
+KEEP_CACHED_IMAGES: Final = 50
+"""Cached public images kept per cache repository; the cache refills itself on the next pull."""
 
 # --- Network (PrivateNetwork) -------------------------------------------------------------
 
@@ -94,9 +105,13 @@ TMP_VOLUME_PATH: Final = "/tmp"
 MAX_STOP_TIMEOUT_SECONDS: Final = 120
 """Fargate's ceiling for the SIGTERM-to-SIGKILL window."""
 
-SECRET_LOOKING_KEY_PARTS: Final = ("PASSWORD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "PRIVATE")
+SECRET_LOOKING_WORDS: Final = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "CREDENTIAL", "PRIVATE_KEY")
 """An environment key containing one of these is a secret: it must come from Secrets
 Manager or SSM, never as a plain value in the task definition."""
+
+SECRET_LOOKING_SEGMENTS: Final = frozenset({"KEY", "PWD", "PASS", "APIKEY"})
+"""The same for whole ``_``-separated parts of a key (``API_KEY``, ``DB_PASS``): as parts, so
+that ``MONKEY_MODE`` or ``KEYBOARD_LAYOUT`` stay plain."""
 
 # --- Scaling (shared) ---------------------------------------------------------------------
 

@@ -29,6 +29,8 @@ KNOWN_REGIONS = frozenset(
 """Commercial AWS regions; a typo in a region is refused at load, not at deploy."""
 
 _ACCOUNT = re.compile(r"^\d{12}$")
+_PRERELEASE = re.compile(r"^v?\d+(?:\.\d+)*-")
+"""A semver pre-release tag (``v1.9.0-rc.1``, ``2.0.0-beta``)."""
 _ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{1,30}$")
 _ACM_ARN = re.compile(r"^arn:aws:acm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):certificate/[0-9a-f-]+$")
 
@@ -180,6 +182,11 @@ def load_environment(name: str, data: Any) -> EnvironmentSpec:
     for svc, tag in _mapping(raw.get("images", {}), subject, "images").items():
         if not isinstance(tag, str) or not tag:
             raise ConfigError(subject, f"images.{svc}", tag, "Give an immutable release tag (v1.2.3) or a digest (sha256:...).")
+        if production and _PRERELEASE.match(tag):
+            raise ConfigError(
+                subject, f"images.{svc}", tag,
+                "Production runs releases: promote the release tag (or digest) that staging tested, not a pre-release.",
+            )
         images[svc] = tag
     return EnvironmentSpec(
         name=name, account=account, region=region, availability_zones=azs, vpc_cidr=vpc_cidr,
@@ -246,6 +253,18 @@ def _sizing(service: str, value: Any, subject: str) -> ServiceSizing:
     if unknown:
         raise ConfigError(subject, f"services.{service}.{unknown[0]}", raw[unknown[0]], f"Remove it; known fields are {sorted(known)}.")
     for key, val in raw.items():
-        if val is not None and (not isinstance(val, int) or isinstance(val, bool) or val < 0):
+        if val is None and key == "on_demand_base":
+            continue  # null: the service's own default
+        if not isinstance(val, int) or isinstance(val, bool) or val < 0:
             raise ConfigError(subject, f"services.{service}.{key}", val, "Give a whole number of at least 0.")
-    return ServiceSizing(**raw)
+    sizing = ServiceSizing(**raw)
+    if sizing.max_tasks < sizing.min_tasks:
+        raise ConfigError(
+            subject, f"services.{service}.max_tasks", sizing.max_tasks, f"Give at least min_tasks ({sizing.min_tasks})."
+        )
+    if sizing.on_demand_base is not None and sizing.on_demand_base > sizing.max_tasks:
+        raise ConfigError(
+            subject, f"services.{service}.on_demand_base", sizing.on_demand_base,
+            f"Keep at most max_tasks ({sizing.max_tasks}) tasks on demand.",
+        )
+    return sizing

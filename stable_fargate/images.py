@@ -125,7 +125,8 @@ class HardenedRepository(Construct):
     :param repository_name: the ECR repository name.
     :param pull_accounts: the environment accounts that may pull (12-digit ids; no ``*``).
     :param encryption_key: the registry's KMS key.
-    :param keep_release_images: release images (tags starting ``v``) kept.
+    :param keep_release_images: release images (tags starting ``v``) kept; pre-releases
+        (``v*-*``) have their own rule before it, keeping ``defaults.KEEP_PRERELEASE_IMAGES``.
         Default: ``defaults.KEEP_RELEASE_IMAGES``.
     :param untagged_expiry_days: days after which untagged images expire.
         Default: ``defaults.UNTAGGED_IMAGE_EXPIRY_DAYS``.
@@ -181,6 +182,13 @@ class HardenedRepository(Construct):
                 ),
                 ecr.LifecycleRule(
                     rule_priority=2,
+                    description=f"Keep the last {defaults.KEEP_PRERELEASE_IMAGES} pre-release images",
+                    tag_status=ecr.TagStatus.TAGGED,
+                    tag_pattern_list=[defaults.PRERELEASE_TAG_PATTERN],
+                    max_image_count=defaults.KEEP_PRERELEASE_IMAGES,
+                ),
+                ecr.LifecycleRule(
+                    rule_priority=3,
                     description=f"Keep the last {keep_release_images} release images",
                     tag_status=ecr.TagStatus.TAGGED,
                     tag_prefix_list=[defaults.RELEASE_TAG_PREFIX],

@@ -3,6 +3,7 @@ pull-through cache for ECR Public."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,10 +44,39 @@ class RegistryStack(Stack):
             for name in repository_names
         }
         # ECR Public needs no upstream credentials; the cache lives under one prefix.
-        ecr.CfnPullThroughCacheRule(
+        self.cache_rule = ecr.CfnPullThroughCacheRule(
             self,
             "EcrPublicCache",
             ecr_repository_prefix=defaults.ECR_PUBLIC_CACHE_PREFIX,
             upstream_registry="ecr-public",
             upstream_registry_url="public.ecr.aws",
+        )
+        # Repositories the cache creates get this template, not ECR's bare defaults.
+        # Tags stay MUTABLE: the cache must follow an upstream tag that moves (builds pin the
+        # digest they resolved). AES-256, because a KMS template needs a custom role.
+        self.cache_template = ecr.CfnRepositoryCreationTemplate(
+            self,
+            "EcrPublicCacheTemplate",
+            prefix=defaults.ECR_PUBLIC_CACHE_PREFIX,
+            applied_for=["PULL_THROUGH_CACHE"],
+            description="Repositories of the ECR Public pull-through cache",
+            image_tag_mutability="MUTABLE",
+            encryption_configuration=ecr.CfnRepositoryCreationTemplate.EncryptionConfigurationProperty(encryption_type="AES256"),
+            lifecycle_policy=json.dumps(
+                {
+                    "rules": [
+                        {
+                            "rulePriority": 1,
+                            "description": f"Keep the last {defaults.KEEP_CACHED_IMAGES} cached images",
+                            "selection": {
+                                "tagStatus": "any",
+                                "countType": "imageCountMoreThan",
+                                "countNumber": defaults.KEEP_CACHED_IMAGES,
+                            },
+                            "action": {"type": "expire"},
+                        }
+                    ]
+                },
+                separators=(",", ":"),
+            ),
         )

@@ -136,3 +136,8 @@ def test_registry_holds_the_three_release_repositories_and_a_public_cache(sample
             "CredentialArn": Match.absent(),
         },
     )
+    (created,) = template.find_resources("AWS::ECR::RepositoryCreationTemplate").values()
+    props = created["Properties"]
+    assert props["Prefix"] == defaults.ECR_PUBLIC_CACHE_PREFIX and props["AppliedFor"] == ["PULL_THROUGH_CACHE"]
+    assert props["EncryptionConfiguration"] == {"EncryptionType": "AES256"}
+    assert f'"countNumber":{defaults.KEEP_CACHED_IMAGES}' in props["LifecyclePolicy"]

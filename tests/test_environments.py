@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from typing import Any
 
 import pytest
@@ -123,3 +124,34 @@ def test_app_level_errors() -> None:
 def test_bad_environment_name() -> None:
     with pytest.raises(ConfigError, match="lower-case name"):
         load_environment("Prod!", env_data())
+
+
+def test_production_refuses_a_pre_release_image() -> None:
+    data = env_data("prod")
+    data["images"]["portfolio-api"] = "v1.9.0-rc.1"
+    with pytest.raises(ConfigError, match=r"environment prod: images\.portfolio-api='v1\.9\.0-rc\.1'.*promote the release"):
+        load_environment("prod", data)
+    dev = env_data("dev")
+    dev["images"]["portfolio-api"] = "v1.9.0-rc.1"
+    assert load_environment("dev", dev).images["portfolio-api"] == "v1.9.0-rc.1"
+
+
+@pytest.mark.parametrize(
+    ("sizing", "field", "expect"),
+    [
+        ({"cpu": None}, "cpu", "whole number"),
+        ({"min_tasks": 5, "max_tasks": 2}, "max_tasks", "at least min_tasks (5)"),
+        ({"on_demand_base": 9, "max_tasks": 4}, "on_demand_base", "at most max_tasks (4)"),
+    ],
+)
+def test_bad_sizing_is_refused_at_load(sizing: dict[str, Any], field: str, expect: str) -> None:
+    data = env_data("prod")
+    data["services"]["portfolio-import"].update(sizing)
+    with pytest.raises(ConfigError, match=rf"environment prod: services\.portfolio-import\.{field}=.*{re.escape(expect)}"):
+        load_environment("prod", data)
+
+
+def test_null_on_demand_base_means_the_service_default() -> None:
+    data = env_data("prod")
+    data["services"]["portfolio-import"]["on_demand_base"] = None
+    assert load_environment("prod", data).services["portfolio-import"].on_demand_base is None

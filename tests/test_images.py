@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -108,6 +109,16 @@ def test_repository_defaults(env_stack: Any) -> None:
     assert f'"countNumber":{defaults.UNTAGGED_IMAGE_EXPIRY_DAYS}' in policy and '"tagStatus":"untagged"' in policy
     assert f'"countNumber":{defaults.KEEP_RELEASE_IMAGES}' in policy
     assert f'"tagPrefixList":["{defaults.RELEASE_TAG_PREFIX}"]' in policy
+    # Pre-releases have their own rule, before the release rule.
+    rules = json.loads(policy)["rules"]
+    assert [r["rulePriority"] for r in rules] == [1, 2, 3]
+    assert rules[1]["selection"] == {
+        "tagStatus": "tagged",
+        "tagPatternList": [defaults.PRERELEASE_TAG_PATTERN],
+        "countType": "imageCountMoreThan",
+        "countNumber": defaults.KEEP_PRERELEASE_IMAGES,
+    }
+    assert rules[2]["selection"]["tagPrefixList"] == [defaults.RELEASE_TAG_PREFIX]
     statements = repo["Properties"]["RepositoryPolicyText"]["Statement"]
     assert len(statements) == 1
     assert sorted(statements[0]["Action"]) == sorted(PULL_ACTIONS)

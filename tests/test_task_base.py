@@ -54,6 +54,16 @@ def test_plain_keys_pass() -> None:
     check_plain_environment("portfolio-api", {"LOG_LEVEL": "info", "PORT": "3000"})
 
 
+@pytest.mark.parametrize("key", ["MONKEY_MODE", "KEYBOARD_LAYOUT", "CACHE_KEYSPACE", "PASSENGER_LIMIT"])
+def test_key_only_counts_as_a_whole_part(key: str) -> None:
+    assert not is_secret_looking(key)
+
+
+@pytest.mark.parametrize("key", ["API_KEY", "KEY", "DB_PASS", "STRIPE_APIKEY", "DBPASSWORD", "GITHUB_TOKEN", "TLS_PRIVATE_KEY"])
+def test_secret_words_and_parts(key: str) -> None:
+    assert is_secret_looking(key)
+
+
 def test_stop_timeout_bounds() -> None:
     check_stop_timeout("svc", defaults.MAX_STOP_TIMEOUT_SECONDS)
     with pytest.raises(ConfigError, match="stop_timeout='121s'"):

@@ -237,7 +237,8 @@ def test_service_rollout_configuration(defaults_service: tuple[StableWebService,
         "AWS::ECS::Service",
         {
             "LaunchType": "FARGATE",
-            "DesiredCount": defaults.WEB_MIN_TASKS,
+            # Never a DesiredCount: a deploy would reset a scaled-out service to it.
+            "DesiredCount": Match.absent(),
             "HealthCheckGracePeriodSeconds": WARM_UP_SECONDS
             + defaults.TARGET_HEALTHY_THRESHOLD * defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS,
             "DeploymentConfiguration": {
@@ -268,8 +269,12 @@ def test_deployment_alarms(defaults_service: tuple[StableWebService, Template]) 
             "Metrics": Match.array_with(
                 [
                     Match.object_like(
-                        {"Expression": f"IF(requests >= {defaults.WEB_5XX_MIN_REQUESTS}, 100 * FILL(errors, 0) / requests, 0)"}
+                        {
+                            "Expression": f"IF(requests >= {defaults.WEB_5XX_MIN_REQUESTS}, "
+                            "100 * (FILL(errors, 0) + FILL(badgateway, 0) + FILL(timeouts, 0)) / requests, 0)"
+                        }
                     ),
+
                     Match.object_like(
                         {
                             "Id": "errors",
@@ -295,6 +300,19 @@ def test_deployment_alarms(defaults_service: tuple[StableWebService, Template]) 
             ),
         },
     )
+    for metric_id, name in (("badgateway", "HTTPCode_ELB_502_Count"), ("timeouts", "HTTPCode_ELB_504_Count")):
+        template.has_resource_properties(
+            "AWS::CloudWatch::Alarm",
+            {
+                "Metrics": Match.array_with(
+                    [
+                        Match.object_like(
+                            {"Id": metric_id, "MetricStat": Match.object_like({"Metric": Match.object_like({"MetricName": name})})}
+                        )
+                    ]
+                )
+            },
+        )
     grace = WARM_UP_SECONDS + defaults.TARGET_HEALTHY_THRESHOLD * defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS
     datapoints = math.ceil(grace / defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS) + 1
     template.has_resource_properties(
@@ -627,6 +645,7 @@ def test_unresolved_tokens_skip_the_checks(tmp_path: Path) -> None:
             "environment.DATABASE_PASSWORD", "<plain value>", "declare it as a secret",
         ),
         ({"longest_request": Duration.seconds(111)}, "longest_request", "111s", "QueueWorker"),
+        ({"stop_timeout": Duration.seconds(20)}, "stop_timeout", "20s", "at least the longest request (30s)"),
         ({"container_port": 70000}, "container_port", 70000, "1 to 65535"),
         ({"certificate_arn": "my-cert"}, "certificate_arn", "my-cert", "ACM certificate"),
         ({"health_check_timeout": Duration.seconds(10)}, "health_check_timeout", "10s", "below the interval"),

@@ -552,3 +552,10 @@ def test_visibility_beyond_sqs_limit_is_refused() -> None:
         derive_visibility_timeout("w", 30_000, None)
     with pytest.raises(ConfigError, match="visibility_timeout='50000s'"):
         derive_visibility_timeout("w", 20, 50_000)
+
+
+def test_queue_url_is_reserved(build: Any) -> None:
+    from stable_fargate import ResolvedParameters
+
+    with pytest.raises(ConfigError, match=r"parameters\.QUEUE_URL"):
+        build(parameters=ResolvedParameters("portfolio-import", "prod", plain={QUEUE_URL_KEY: "https://elsewhere"}))

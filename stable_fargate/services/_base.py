@@ -59,7 +59,9 @@ def check_fargate_size(service: str, cpu: int, memory_mib: int) -> None:
 
 def is_secret_looking(key: str) -> bool:
     upper = key.upper()
-    return any(part in upper for part in defaults.SECRET_LOOKING_KEY_PARTS)
+    if any(word in upper for word in defaults.SECRET_LOOKING_WORDS):
+        return True
+    return any(part in defaults.SECRET_LOOKING_SEGMENTS for part in upper.split("_"))
 
 
 def check_plain_environment(service: str, environment: Mapping[str, str]) -> None:

@@ -302,6 +302,14 @@ class StableWebService(_StableFargateBase):
                 f"{defaults.MAX_STOP_TIMEOUT_SECONDS} s. Move longer work to a QueueWorker.",
             )
 
+        given_stop = None if stop_timeout is None else _seconds(stop_timeout)
+        if given_stop is not None and longest is not None and given_stop < longest:
+            raise ConfigError(
+                svc, "stop_timeout", f"{given_stop}s",
+                f"Give at least the longest request ({longest}s), or leave it out to derive it (longest request + {margin}s): "
+                "a shorter stop timeout kills requests in flight when a task stops.",
+            )
+
         # --- Derived timings. ---
         time_to_healthy = healthy_threshold * (interval or defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS)
         if health_check_grace_period is None:
@@ -419,7 +427,8 @@ class StableWebService(_StableFargateBase):
                 alarm.add_ok_action(cw_actions.SnsAction(alarm_topic))
         self.service = ecs.FargateService(
             self, "Service", cluster=cluster, task_definition=self.task_definition,
-            desired_count=min_tasks,
+            # No DesiredCount: CloudFormation would reset a scaled-out service to it on every
+            # deploy. The scalable target's minimum brings a new service up to min_tasks.
             min_healthy_percent=defaults.WEB_MIN_HEALTHY_PERCENT,
             max_healthy_percent=defaults.WEB_MAX_HEALTHY_PERCENT,
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
@@ -572,12 +581,20 @@ class StableWebService(_StableFargateBase):
         period = Duration.seconds(defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS)
         metrics = self.target_group.metrics
         errors = metrics.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=period, statistic="Sum")
+        # A release that crashes or hangs shows up as the load balancer's own 502 and 504
+        # (bad gateway, timeout), which the targets never count: both belong in the rate.
+        lb_metrics = self.load_balancer.metrics
+        bad_gateway = lb_metrics.custom("HTTPCode_ELB_502_Count", period=period, statistic="Sum")
+        gateway_timeout = lb_metrics.custom("HTTPCode_ELB_504_Count", period=period, statistic="Sum")
         requests = metrics.request_count(period=period, statistic="Sum")
         rate = cloudwatch.MathExpression(
-            expression=f"IF(requests >= {defaults.WEB_5XX_MIN_REQUESTS}, 100 * FILL(errors, 0) / requests, 0)",
-            using_metrics={"errors": errors, "requests": requests},
+            expression=(
+                f"IF(requests >= {defaults.WEB_5XX_MIN_REQUESTS}, "
+                "100 * (FILL(errors, 0) + FILL(badgateway, 0) + FILL(timeouts, 0)) / requests, 0)"
+            ),
+            using_metrics={"errors": errors, "badgateway": bad_gateway, "timeouts": gateway_timeout, "requests": requests},
             period=period,
-            label=f"{self.service_name} target 5xx %",
+            label=f"{self.service_name} 5xx % (targets + load balancer 502/504)",
         )
         five_xx = rate.create_alarm(
             self, "Target5xxRateAlarm",

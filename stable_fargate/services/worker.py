@@ -221,6 +221,12 @@ class QueueWorker(_StableFargateBase):
             removal_policy=removal,
         )
 
+        if parameters is not None and QUEUE_URL_KEY in {**parameters.plain, **parameters.secrets}:
+            raise ConfigError(
+                service, f"parameters.{QUEUE_URL_KEY}", "<declared>",
+                f"{QUEUE_URL_KEY} is set by the worker to its own queue's URL; rename the key in the parameter set.",
+            )
+
         # --- Task and service ---------------------------------------------------------------
         self._build_task(
             image=image,
