@@ -34,10 +34,10 @@ setup: $(PY_STAMP) $(NODE_STAMP)
 synth: setup
 	rm -rf cdk.out
 	$(BIN)/npx --no-install cdk synth --quiet
-	$(MAKE) --no-print-directory lint-templates
-
-lint-templates: setup
 	$(BIN)/cfn-lint
+
+# cfn-lint runs over cdk.out at the end of every synth (config: .cfnlintrc.yaml).
+lint-templates: synth
 
 lint: setup
 	$(BIN)/ruff check stable_fargate stacks tests scripts app.py

@@ -6,11 +6,25 @@ difference between the environments' task definitions fails it). This is the onl
 that may read the process environment; the constructs take typed inputs.
 """
 
+import sys
+
 from aws_cdk import App
 
+from stable_fargate import ConfigError
 from stacks.app import build_app, drift_guard, load_config
 
-app = App()
-build_app(app)
-assembly = app.synth()
-drift_guard(load_config(app)).check(assembly)
+
+def main() -> None:
+    app = App()
+    try:
+        build_app(app)
+        assembly = app.synth()
+        drift_guard(load_config(app)).check(assembly)
+    except ConfigError as error:
+        # Bad input is the user's to fix: the message says what; a traceback adds nothing.
+        print(f"stable_fargate: {error}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

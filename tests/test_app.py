@@ -141,3 +141,21 @@ def test_registry_holds_the_three_release_repositories_and_a_public_cache(sample
     assert props["Prefix"] == defaults.ECR_PUBLIC_CACHE_PREFIX and props["AppliedFor"] == ["PULL_THROUGH_CACHE"]
     assert props["EncryptionConfiguration"] == {"EncryptionType": "AES256"}
     assert f'"countNumber":{defaults.KEEP_CACHED_IMAGES}' in props["LifecyclePolicy"]
+
+
+def test_cdk_synth_refuses_bad_data_with_the_message_not_a_traceback(tmp_path: Path) -> None:
+    """app.py as the CDK CLI runs it (context in CDK_CONTEXT_JSON): a ConfigError ends synth
+    with exit 1 and its one-line message."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, cdk_context
+
+    context = cdk_context()
+    context["stable_fargate"]["environments"]["staging"]["account"] = "2222"
+    env = dict(os.environ, CDK_CONTEXT_JSON=json.dumps(context), CDK_OUTDIR=str(tmp_path))
+    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("stable_fargate: environment staging: account='2222' is refused.")
+    assert "Traceback" not in result.stderr

@@ -18,7 +18,8 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from tests.conftest import SampleApp, template_json
 
-ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
+ASSET_HASH = re.compile(r"(?<!sha256:)\b[0-9a-f]{64}\b")
+"""An asset hash; an image digest (``sha256:<hex>``) is infrastructure and stays."""
 
 
 def normalise(template: dict[str, Any]) -> dict[str, Any]:
@@ -39,6 +40,12 @@ def snapshot_json(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 def test_every_stack_matches_its_snapshot(sample_app: SampleApp, snapshot_json: SnapshotAssertion) -> None:
     for env, stack in sample_app.stacks():
         assert normalise(template_json(stack)) == snapshot_json(name=f"{env}-{stack.node.id}")
+
+
+def test_normalise_keeps_image_digests() -> None:
+    image = "100000000000.dkr.ecr.eu-west-2.amazonaws.com/portfolio-api@sha256:" + "cd" * 32
+    template = {"Resources": {"Task": {"Type": "AWS::ECS::TaskDefinition", "Properties": {"Image": image}}}}
+    assert normalise(template) == template
 
 
 def test_normalise_only_hides_asset_hashes() -> None:

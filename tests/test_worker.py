@@ -559,3 +559,15 @@ def test_queue_url_is_reserved(build: Any) -> None:
 
     with pytest.raises(ConfigError, match=r"parameters\.QUEUE_URL"):
         build(parameters=ResolvedParameters("portfolio-import", "prod", plain={QUEUE_URL_KEY: "https://elsewhere"}))
+
+
+def test_sample_import_timeout_fits_the_declared_longest_processing(config: Any) -> None:
+    """The app's own timeout must not outlast what the worker was sized for, or a message
+    would be handed to a second worker (visibility) or killed on scale-in (stop timeout)."""
+    from stacks.app import load_parameters
+    from stacks.workers import PORTFOLIO_IMPORT, PORTFOLIO_IMPORT_LONGEST_PROCESSING
+
+    parameters = load_parameters(config)
+    for env in config.environments:
+        timeout = int(parameters.resolve(PORTFOLIO_IMPORT, env.name).plain["IMPORT_TIMEOUT"])
+        assert timeout <= PORTFOLIO_IMPORT_LONGEST_PROCESSING.to_seconds(), env.name
