@@ -3,7 +3,11 @@
     python -m stable_fargate drift cdk.out [--json] [--all] [--config cdk.json | --no-config]
 
 Exit codes: 0 no undeclared drift, 1 undeclared drift, 2 unreadable input (one line on
-stderr, never a traceback). Each subcommand is one ``_add_<name>`` function and one
+stderr, never a traceback). With only one environment there is nothing to compare: the
+output says so and the exit code is 0, because the input is readable and holds no drift;
+a gate that needs a comparison checks ``"compared": true`` in the ``--json`` output. A
+reader that stops early (``... | head -1``) ends the output quietly, with the same exit code.
+Each subcommand is one ``_add_<name>`` function and one
 ``_run_<name>`` function, so review and cost slot in beside drift.
 """
 
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -49,11 +54,21 @@ def _run_drift(args: argparse.Namespace) -> int:
     model = load_assembly(args.assembly)
     declarations = _declarations(args)
     report = compare(model, declarations)
-    if args.json:
-        print(json.dumps(report.to_json(), indent=2))
-    else:
-        print(render_text(report, show_all=args.all))
+    _emit(json.dumps(report.to_json(), indent=2) if args.json else render_text(report, show_all=args.all))
     return EXIT_DRIFT if report.has_undeclared else EXIT_OK
+
+
+def _emit(text: str) -> None:
+    """Print ``text``; a reader that has gone away (``| head -1``) is not an error."""
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit, which would raise once more: point it at
+        # /dev/null (the recipe in the signal module's documentation).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _declarations(args: argparse.Namespace) -> Declarations | None:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,9 @@ from tests.conftest import ROOT, cdk_context
 
 FIXTURES = Path(__file__).parent / "fixtures" / "drift"
 DRIFTED = FIXTURES / "drifted"
+NO_STAGES = FIXTURES / "no-stages"
+"""An app without stages: Api-dev and Workers-dev in 111111111111, Api-prod and Workers-prod
+in 333333333333 (eu-west-2), as a plain ``cdk synth`` of four top-level stacks writes them."""
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -120,6 +126,123 @@ def test_cli_reads_declarations_from_cdk_json(tmp_path: Path, capsys: pytest.Cap
     assert {r["property"]: r for r in json.loads(out)["services"][0]["rows"]}["env LOG_LEVEL"]["status"] == "declared"
 
 
+# --- an app without stages: environments are deployment targets -----------------------------
+
+
+def _no_stages_copy(tmp_path: Path, edit: Callable[[dict[str, Any]], None] | None = None) -> Path:
+    out = tmp_path / "cdk.out"
+    shutil.copytree(NO_STAGES, out)
+    if edit is not None:
+        manifest = json.loads((out / "manifest.json").read_text())
+        edit(manifest["artifacts"])
+        (out / "manifest.json").write_text(json.dumps(manifest))
+    return out
+
+
+def test_app_without_stages_groups_its_stacks_by_account_and_region(capsys: pytest.CaptureFixture[str]) -> None:
+    """Several stacks per environment and no stages: each service is compared between the two
+    deployment targets, not reported missing from the other stacks of its own environment."""
+    code, out, _ = run_cli(capsys, "drift", str(NO_STAGES), "--no-config", "--json")
+    report = json.loads(out)
+    assert code == 0, [r for s in report["services"] for r in s["rows"] if r["status"] == "undeclared"]
+    assert (report["environments"], report["grouping"]) == (["dev", "prod"], "account/region")
+    assert [s["service"] for s in report["services"]] == ["api", "worker"]
+    model = load_assembly(NO_STAGES)
+    assert (model.services["worker"]["prod"].stack, model.services["worker"]["prod"].account) == ("Workers-prod", "333333333333")
+
+
+def test_app_without_stages_still_reports_a_service_missing_from_an_environment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_dir = _no_stages_copy(tmp_path, lambda artifacts: artifacts.pop("Workers-prod"))
+    code, out, _ = run_cli(capsys, "drift", str(out_dir), "--no-config", "--json")
+    assert code == 1
+    worker = next(s for s in json.loads(out)["services"] if s["service"] == "worker")
+    assert [(r["property"], r["values"]) for r in worker["rows"] if r["status"] == "undeclared"] == [
+        ("task definition", {"dev": "present", "prod": None})
+    ]
+
+
+def test_app_without_stages_names_targets_without_a_common_name_by_account_and_region(tmp_path: Path) -> None:
+    def rename(artifacts: dict[str, Any]) -> None:
+        artifacts["Workers-dev"]["displayName"] = "Queue-consumers"
+        artifacts["Api-dev"]["displayName"] = "Frontdoor"
+
+    model = load_assembly(_no_stages_copy(tmp_path, rename))
+    assert model.environments == ("111111111111/eu-west-2", "333333333333/eu-west-2")
+    assert not compare(model).has_undeclared
+
+
+def test_app_without_stages_or_targets_compares_stack_by_stack_without_missing_drift(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Environment-agnostic stacks are no grouping: a service is compared across the stacks
+    that hold it, a structural difference is still drift, an absence is not."""
+    def agnostic(artifacts: dict[str, Any]) -> None:
+        for artifact in artifacts.values():
+            artifact["environment"] = "aws://unknown-account/unknown-region"
+
+    out_dir = _no_stages_copy(tmp_path, agnostic)
+    code, out, _ = run_cli(capsys, "drift", str(out_dir), "--no-config")
+    assert code == 0, out
+    assert "each column is a stack" in out
+    report = compare(load_assembly(out_dir))
+    assert report.grouping == "stack"
+    assert [s.environments for s in report.services] == [("Api-dev", "Api-prod"), ("Workers-dev", "Workers-prod")]
+
+    template = json.loads((out_dir / "Api-prod.template.json").read_text())
+    template["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"][0]["PortMappings"][0]["ContainerPort"] = 8080
+    (out_dir / "Api-prod.template.json").write_text(json.dumps(template))
+    code, out, _ = run_cli(capsys, "drift", str(out_dir), "--no-config")
+    assert code == 1 and re.search(r"^!\s+ports\s+3000/tcp\s+8080/tcp$", out, re.MULTILINE)
+
+
+def test_two_environments_in_one_account_and_region_are_not_merged(tmp_path: Path) -> None:
+    """dev and staging sharing an account and region: grouping by target would put one service
+    twice into one environment, so each stack stays its own column."""
+    def share(artifacts: dict[str, Any]) -> None:
+        for artifact in artifacts.values():
+            artifact["environment"] = "aws://111111111111/eu-west-2"
+
+    report = compare(load_assembly(_no_stages_copy(tmp_path, share)))
+    assert report.grouping == "stack" and not report.has_undeclared
+    assert [s.service for s in report.services] == ["api", "worker"]
+
+
+# --- one environment: nothing compared, and it says so ---------------------------------------
+
+
+def test_one_environment_says_nothing_was_compared(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    single = DRIFTED / "prod.template.json"
+    code, out, _ = run_cli(capsys, "drift", str(single), "--no-config")
+    assert code == 0
+    assert "Only one environment found (prod): nothing was compared" in out
+    assert "No undeclared drift" not in out
+    code, out, _ = run_cli(capsys, "drift", str(single), "--no-config", "--json")
+    assert code == 0 and json.loads(out)["compared"] is False
+    _, out, _ = run_cli(capsys, "drift", str(DRIFTED), "--no-config", "--json")
+    assert json.loads(out)["compared"] is True
+
+
+# --- a reader that stops early ---------------------------------------------------------------
+
+
+def test_a_closed_pipe_ends_the_output_quietly() -> None:
+    """``python -m stable_fargate drift cdk.out | head -1``: the reader is gone before the
+    report is written; no traceback, the exit code still says drift."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone before anything is written
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "stable_fargate", "drift", str(DRIFTED), "--no-config"],
+            stdout=write_end, stderr=subprocess.PIPE, cwd=ROOT, timeout=60, check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert result.stderr == b""
+    assert result.returncode == 1
+
+
 # --- malformed input: exit 2, one line, no traceback -------------------------------------------
 
 
@@ -132,6 +255,10 @@ def _write(path: Path, text: str) -> Path:
 def _manifest(stack_file: str = "S.template.json", **extra: Any) -> str:
     artifact = {"type": "aws:cloudformation:stack", "properties": {"templateFile": stack_file}, **extra}
     return json.dumps({"version": "48.0.0", "artifacts": {"S": artifact}})
+
+
+def _nested(directory: str) -> str:
+    return json.dumps({"artifacts": {"A": {"type": "cdk:cloud-assembly", "properties": {"directoryName": directory}}}})
 
 
 MALFORMED: dict[str, Callable[[Path], Any]] = {
@@ -157,6 +284,10 @@ MALFORMED: dict[str, Callable[[Path], Any]] = {
         d / "manifest.json", json.dumps({"artifacts": {"A": {"type": "cdk:cloud-assembly", "properties": {}}}})
     ).parent,
     "binary template": lambda d: (d / "a.template.json").write_bytes(b"\xff\xfe\x00") and d,
+    "nested assembly pointing at itself": lambda d: _write(d / "manifest.json", _nested(".")).parent,
+    "nested assemblies in a cycle": lambda d: (
+        _write(d / "manifest.json", _nested("a")), _write(d / "a" / "manifest.json", _nested("..")),
+    ) and d,
 }
 
 
@@ -190,8 +321,51 @@ def test_render_reads_intrinsics() -> None:
     assert render({"Fn::GetAtt": ["Role", "Arn"]}) == "${Role.Arn}"
     assert render({"Fn::Join": ["", ["a", {"Ref": "B"}, "c"]]}) == "a${B}c"
     assert render({"Fn::ImportValue": "Prod-Platform:Out"}) == "${Import:Prod-Platform:Out}"
-    assert render({"Fn::Select": [0, ["x"]]}) == "${Select:[0, [x]]}"
+    assert render({"Fn::Select": [0, ["x"]]}) == '${Select:[0, ["x"]]}'
     assert render([True, None, 3]) == "[true, null, 3]"
+
+
+def test_render_keeps_the_variables_of_a_sub() -> None:
+    """Two substitutions that differ only in their variables map must not read the same."""
+    dev = {"Fn::Sub": ["arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:${Queue}", {"Queue": "orders"}]}
+    prod = {"Fn::Sub": ["arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:${Queue}", {"Queue": "payments"}]}
+    assert render(dev) != render(prod)
+    assert render(dev) == 'arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:${Queue} where {"Queue": "orders"}'
+    assert render({"Fn::Sub": "plain ${AWS::Region}"}) == render({"Fn::Sub": ["plain ${AWS::Region}"]}) == "plain ${AWS::Region}"
+    model = model_from_templates({
+        env: {"S": {"Resources": {"T": _task("svc", env={"QUEUE_ARN": value})}}} for env, value in (("dev", dev), ("prod", prod))
+    })
+    row = {r.property: r for r in compare(model, Declarations(properties={"svc": {}})).services[0].rows}["env QUEUE_ARN"]
+    assert row.status == "undeclared"
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        (["a, b"], ["a", "b"]),
+        (["true"], [True]),
+        (["1"], [1]),
+        (["null"], [None]),
+        ([{"Ref": "X"}, "y"], ["${X}, y"]),
+        ({"k": "a, l: b"}, {"k": "a", "l": "b"}),
+    ],
+)
+def test_render_keeps_lists_and_objects_unambiguous(one: Any, other: Any) -> None:
+    assert render(one) != render(other)
+
+
+def test_a_command_that_differs_only_in_its_list_structure_is_drift() -> None:
+    def template(command: list[str]) -> dict[str, Any]:
+        task = _task("svc")
+        task["Properties"]["ContainerDefinitions"][0]["HealthCheck"] = {"Command": command}
+        return {"Resources": {"T": task}}
+
+    model = model_from_templates({
+        "dev": {"S": template(["CMD-SHELL", "curl a, b"])},
+        "prod": {"S": template(["CMD-SHELL", "curl a", "b"])},
+    })
+    rows = {r.property: r for r in compare(model).services[0].rows}
+    assert rows["health check command"].status == "undeclared"
 
 
 def _task(name: Any, *, env: dict[str, Any] | None = None, **props: Any) -> dict[str, Any]:

@@ -103,14 +103,24 @@ class ServiceDrift:
 class DriftReport:
     environments: tuple[str, ...]
     services: tuple[ServiceDrift, ...]
+    grouping: str = "given"
+    """How the environments were found (see :attr:`AssemblyModel.grouping`)."""
 
     @property
     def has_undeclared(self) -> bool:
         return any(s.undeclared for s in self.services)
 
+    @property
+    def compared(self) -> bool:
+        """Whether anything was compared: at least two environments. With one, "no drift"
+        would only mean "nothing to compare with"."""
+        return len(self.environments) >= 2
+
     def to_json(self) -> dict[str, Any]:
         return {
             "environments": list(self.environments),
+            "grouping": self.grouping,
+            "compared": self.compared,
             "undeclared": sum(len(s.undeclared) for s in self.services),
             "services": [
                 {
@@ -136,7 +146,13 @@ class DriftReport:
 
 
 def render(value: Any) -> str:
-    """A CloudFormation value as one readable string; intrinsics become ``${...}``."""
+    """A CloudFormation value as one readable string; intrinsics become ``${...}``.
+
+    A string on its own reads as itself; inside a list or an object every string is quoted
+    (JSON), so ``["a, b"]`` and ``["a", "b"]`` never read the same. ``Fn::Sub`` keeps its
+    variables map (``text where {"Var": "value"}``), so two substitutions that differ only
+    in their variables differ.
+    """
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
@@ -144,9 +160,9 @@ def render(value: Any) -> str:
     if value is None or isinstance(value, (int, float)):
         return json.dumps(value)
     if isinstance(value, list):
-        return "[" + ", ".join(render(v) for v in value) + "]"
+        return "[" + ", ".join(_element(v) for v in value) + "]"
     if isinstance(value, Mapping):
-        if len(value) == 1:
+        if _is_intrinsic(value):
             ((name, arg),) = value.items()
             if name == "Ref":
                 return "${" + render(arg) + "}"
@@ -155,13 +171,30 @@ def render(value: Any) -> str:
             if name == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list):
                 return render(arg[0]).join(render(p) for p in arg[1])
             if name == "Fn::Sub":
-                return render(arg[0] if isinstance(arg, list) and arg else arg)
+                if isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], Mapping):
+                    return render(arg[0]) + " where " + render(arg[1])
+                return render(arg[0] if isinstance(arg, list) and len(arg) == 1 else arg)
             if name == "Fn::ImportValue":
                 return "${Import:" + render(arg) + "}"
-            if isinstance(name, str) and name.startswith("Fn::"):
-                return "${" + name[4:] + ":" + render(arg) + "}"
-        return "{" + ", ".join(f"{k}: {render(v)}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))) + "}"
+            return "${" + str(name)[4:] + ":" + render(arg) + "}"
+        items = sorted(value.items(), key=lambda kv: str(kv[0]))
+        return "{" + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {_element(v)}" for k, v in items) + "}"
     return str(value)
+
+
+def _is_intrinsic(value: Mapping[Any, Any]) -> bool:
+    if len(value) != 1:
+        return False
+    (name,) = value
+    return isinstance(name, str) and (name == "Ref" or name.startswith("Fn::"))
+
+
+def _element(value: Any) -> str:
+    """A value inside a list or object: strings (and the intrinsics that stand for them) are
+    quoted, so a separator inside a string cannot pass for one between elements."""
+    if isinstance(value, str) or (isinstance(value, Mapping) and _is_intrinsic(value)):
+        return json.dumps(render(value), ensure_ascii=False)
+    return render(value)
 
 
 _ARN_ACCOUNT = re.compile(r"(?<=:)\d{12}(?=:)")
@@ -285,10 +318,17 @@ def compare(model: AssemblyModel, declarations: Declarations | None = None) -> D
                 extra.setdefault(env)
     environments = model.environments + tuple(extra)
     services = tuple(
-        _compare_service(service, environments, per_env, declarations)
+        _compare_service(
+            service,
+            # Columns that are single stacks rather than environments: a service is compared
+            # across the stacks that hold it, and its absence from the others is no drift.
+            environments if model.environments_are_groupings else tuple(e for e in environments if e in per_env),
+            per_env,
+            declarations,
+        )
         for service, per_env in model.services.items()
     )
-    return DriftReport(environments=environments, services=services)
+    return DriftReport(environments=environments, services=services, grouping=model.grouping)
 
 
 def _lookup(mapping: Mapping[str, Any], environment: str) -> Any:
@@ -441,6 +481,12 @@ def render_text(report: DriftReport, *, show_all: bool = False) -> str:
     declared ones ``~``; identical rows are counted (or listed with ``show_all``)."""
     if not report.services:
         return "No ECS task definitions found: nothing to compare."
+    if not report.compared:
+        only = report.environments[0] if report.environments else "(none)"
+        return (
+            f"Only one environment found ({only}): nothing was compared, so this is no evidence "
+            "of the absence of drift. Give the cdk.out of an app with a stage (or a template) per environment."
+        )
     out: list[str] = []
     for service in report.services:
         shown = [r for r in service.rows if show_all or r.status != "same"]
@@ -457,6 +503,11 @@ def render_text(report: DriftReport, *, show_all: bool = False) -> str:
         out.append(f"UNDECLARED DRIFT: {undeclared} properties in {', '.join(drifting)} (marked !).")
     else:
         out.append("No undeclared drift (~ marks declared differences).")
+    if report.grouping == "stack":
+        out.append(
+            "Note: the app has no stages and its stacks no concrete account/region, so each column is a stack, "
+            "not an environment; a service missing from a stack is not counted as drift."
+        )
     return "\n".join(out)
 
 

@@ -2,20 +2,32 @@
 
 It reads only synthesized CloudFormation (``manifest.json``, ``*.template.json`` and nested
 stage assemblies such as ``assembly-Prod/``), never the constructs, so it works on any CDK
-app. Which environment a stack belongs to: the stage it is in (``Prod``), else the stack's
-own name. Which service a task definition is: the name of its first container, else its
-logical id.
+app. Which environment a stack belongs to (:attr:`AssemblyModel.grouping`):
+
+* ``stage``: the stage it is in (``Prod``); a stack outside every stage is its own environment;
+* ``account/region``: an app without stages groups its stacks by their deployment target
+  (the manifest's ``aws://account/region``), named by what the group's stack names share and
+  the others' do not (``Api-dev`` and ``Workers-dev`` -> ``dev``), else by the target itself;
+* ``stack``: an app without stages whose stacks have no concrete target: each stack is its own
+  column, which is no grouping at all, so a service missing from a stack is not drift;
+* ``template``: a directory of ``*.template.json`` (one per environment) or one template.
+
+Which service a task definition is: the name of its first container, else its logical id.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
+
+Grouping = Literal["stage", "account/region", "stack", "template", "given"]
+"""How the environments were found; ``stack`` is the only one that is not a real grouping."""
 
 TASK_DEFINITION_TYPE = "AWS::ECS::TaskDefinition"
 STACK_ARTIFACT = "aws:cloudformation:stack"
@@ -50,6 +62,13 @@ class AssemblyModel:
 
     environments: tuple[str, ...]
     services: Mapping[str, Mapping[str, TaskDefinition]] = field(default_factory=lambda: MappingProxyType({}))
+    grouping: Grouping = "given"
+
+    @property
+    def environments_are_groupings(self) -> bool:
+        """Whether each environment is a real grouping of stacks (a stage, a deployment target,
+        a template per environment), so that a service missing from one of them is drift."""
+        return self.grouping != "stack"
 
 
 @dataclass(frozen=True)
@@ -59,6 +78,7 @@ class _StackSource:
     template: Any
     account: str | None
     region: str | None
+    in_stage: bool = False
 
 
 _ENVIRONMENT_URI = re.compile(r"^aws://(?P<account>[^/]+)/(?P<region>.+)$")
@@ -69,15 +89,23 @@ def load_assembly(path: str | Path) -> AssemblyModel:
     environment, or a single template file) into an :class:`AssemblyModel`."""
     root = Path(path)
     if root.is_file():
-        return model_from_sources([_StackSource(root.name.removesuffix(".template.json"), root.name, _read_json(root), None, None)])
+        source = _StackSource(root.name.removesuffix(".template.json"), root.name, _read_json(root), None, None)
+        return model_from_sources([source], grouping="template")
     if not root.is_dir():
         raise ReadError(f"{root}: no such directory; give the cdk.out directory that `cdk synth` wrote")
     if (root / "manifest.json").is_file():
-        return model_from_sources(list(_manifest_sources(root, stage=None)))
+        try:
+            sources = list(_manifest_sources(root, stage=None, visited=set()))
+        except RecursionError:
+            raise ReadError(f"{root}: nested assemblies go too deep to read; is a directoryName pointing back up?") from None
+        if any(s.in_stage for s in sources):
+            return model_from_sources(sources, grouping="stage")
+        return _model_without_stages(sources)
     templates = sorted(root.glob("*.template.json"))
     if not templates:
         raise ReadError(f"{root}: neither manifest.json nor *.template.json found; is this a cdk.out directory?")
-    return model_from_sources([_StackSource(t.name.removesuffix(".template.json"), t.name, _read_json(t), None, None) for t in templates])
+    sources = [_StackSource(t.name.removesuffix(".template.json"), t.name, _read_json(t), None, None) for t in templates]
+    return model_from_sources(sources, grouping="template")
 
 
 def model_from_templates(templates: Mapping[str, Mapping[str, Any]]) -> AssemblyModel:
@@ -87,7 +115,73 @@ def model_from_templates(templates: Mapping[str, Mapping[str, Any]]) -> Assembly
     )
 
 
-def model_from_sources(sources: list[_StackSource]) -> AssemblyModel:
+def _model_without_stages(sources: list[_StackSource]) -> AssemblyModel:
+    """Top-level stacks only: group them by deployment target when that is a real grouping:
+    every stack that holds a task definition has a concrete target, and no service is in two
+    stacks of one target (then the target holds several environments, e.g. dev and staging in
+    one account). Otherwise each stack stays its own column (``stack``)."""
+    with_tasks = [i for i, s in enumerate(sources) if _has_task_definition(s)]
+    groups: dict[tuple[str, str], list[_StackSource]] = {}
+    for i in with_tasks:
+        source = sources[i]
+        if source.account is None or source.region is None:
+            return model_from_sources(sources, grouping="stack")
+        groups.setdefault((source.account, source.region), []).append(source)
+    if not groups or any(_service_in_two_stacks(members) for members in groups.values()):
+        return model_from_sources(sources, grouping="stack")
+    names = _group_names({target: [s.stack for s in members] for target, members in groups.items()})
+    grouped = [
+        dataclasses.replace(s, environment=names[(str(s.account), str(s.region))]) if i in with_tasks else s
+        for i, s in enumerate(sources)
+    ]
+    return model_from_sources(grouped, grouping="account/region")
+
+
+def _service_in_two_stacks(members: list[_StackSource]) -> bool:
+    seen: set[str] = set()
+    for source in members:
+        services = {t.service for t in _task_definitions(source)}
+        if seen & services:
+            return True
+        seen |= services
+    return False
+
+
+_NAME_TOKEN = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def _tokens(stack_name: str) -> list[str]:
+    """``Api-dev`` -> [Api, dev]; ``WorkersProd`` -> [Workers, Prod]."""
+    return _NAME_TOKEN.findall(stack_name)
+
+
+def _group_names(groups: Mapping[tuple[str, str], list[str]]) -> dict[tuple[str, str], str]:
+    """Name each deployment target by the name parts all its stacks share and no other
+    target's stack has (``Api-dev``, ``Workers-dev`` -> ``dev``); if that leaves any target
+    without a name of its own, every target is named ``account/region``."""
+    all_tokens = {target: [{t.lower() for t in _tokens(name)} for name in names] for target, names in groups.items()}
+    named: dict[tuple[str, str], str] = {}
+    for target, names in groups.items():
+        others: set[str] = set()
+        for other, token_sets in all_tokens.items():
+            if other != target:
+                others.update(*token_sets)
+        common = [t for t in _tokens(names[0]) if all(t.lower() in s for s in all_tokens[target]) and t.lower() not in others]
+        named[target] = "-".join(dict.fromkeys(common))
+    labels = [n.lower() for n in named.values()]
+    if all(labels) and len(set(labels)) == len(labels):
+        return named
+    return {target: f"{target[0]}/{target[1]}" for target in groups}
+
+
+def _has_task_definition(source: _StackSource) -> bool:
+    resources = source.template.get("Resources") if isinstance(source.template, Mapping) else None
+    return isinstance(resources, Mapping) and any(
+        isinstance(r, Mapping) and r.get("Type") == TASK_DEFINITION_TYPE for r in resources.values()
+    )
+
+
+def model_from_sources(sources: list[_StackSource], *, grouping: Grouping = "given") -> AssemblyModel:
     environments: dict[str, None] = {}
     services: dict[str, dict[str, TaskDefinition]] = {}
     for source in sources:
@@ -108,10 +202,15 @@ def model_from_sources(sources: list[_StackSource]) -> AssemblyModel:
     return AssemblyModel(
         environments=tuple(environments),
         services=MappingProxyType({name: MappingProxyType(envs) for name, envs in sorted(services.items())}),
+        grouping=grouping,
     )
 
 
-def _manifest_sources(directory: Path, *, stage: str | None) -> Iterator[_StackSource]:
+def _manifest_sources(directory: Path, *, stage: str | None, visited: set[Path]) -> Iterator[_StackSource]:
+    here = directory.resolve()
+    if here in visited:
+        raise ReadError(f"{directory}: nested assemblies lead back here (a directoryName such as \".\" forms a cycle)")
+    visited.add(here)
     manifest = _read_json(directory / "manifest.json")
     artifacts = manifest.get("artifacts", {}) if isinstance(manifest, Mapping) else None
     if not isinstance(artifacts, Mapping):
@@ -128,7 +227,7 @@ def _manifest_sources(directory: Path, *, stage: str | None) -> Iterator[_StackS
             nested = properties.get("directoryName")
             if not isinstance(nested, str):
                 raise ReadError(f"{directory / 'manifest.json'}: nested assembly {artifact_id!r} has no directoryName")
-            yield from _manifest_sources(directory / nested, stage=display)
+            yield from _manifest_sources(directory / nested, stage=display, visited=visited)
         elif artifact.get("type") == STACK_ARTIFACT:
             template_file = properties.get("templateFile")
             if not isinstance(template_file, str):
@@ -141,6 +240,7 @@ def _manifest_sources(directory: Path, *, stage: str | None) -> Iterator[_StackS
                 template=_read_json(directory / template_file),
                 account=account if account and not account.startswith("unknown") else None,
                 region=region if region and not region.startswith("unknown") else None,
+                in_stage=stage is not None,
             )
 
 
