@@ -14,7 +14,8 @@ Each service's configuration lives in cdk.json's context under
                               "name": "portfolio-api/database", "json_field": "password"}
       },
       "overrides": {
-        "dev":     {"LOG_LEVEL": "debug", "REFERENCE_DATA_URL": "https://reference.dev.example.com"},
+        "dev":     {"LOG_LEVEL": "debug", "REFERENCE_DATA_URL": "https://reference.dev.example.com",
+                    "DATABASE_PASSWORD": {"name": "portfolio-api/database-dev"}},
         "staging": {"REFERENCE_DATA_URL": "https://reference.staging.example.com"},
         "prod":    {"REFERENCE_DATA_URL": "https://reference.example.com"}
       }
@@ -23,12 +24,17 @@ Each service's configuration lives in cdk.json's context under
 A key is ``plain`` (the default ``kind``: a container environment value) or ``secret`` (an
 ECS secret from Secrets Manager or an SSM SecureString, by name, never by value). Plain keys
 have a ``type`` (string, integer, boolean, url, duration) and an optional shared ``value``;
-an environment's ``overrides`` replace it. Secret overrides give another ``name`` (a string)
-or ``{"name": ..., "json_field": ...}``; the source never changes between environments.
+an environment's ``overrides`` replace it. A url is absolute, with a scheme from
+:data:`URL_SCHEMES`, a host, a valid port if any and no password. Secret overrides are always
+objects, ``{"name": ...}`` or ``{"name": ..., "json_field": ...}``: a plain string there is
+refused, because it may be the secret's value rather than its name. The source never changes
+between environments.
 
 Every key resolves in every declared environment: a ``required`` key (the default) without
 a value in one environment is refused; an optional key (``"required": false``) without a
-value resolves to the empty string, so the key itself still exists everywhere. Everything is
+value resolves to the empty string, so the key itself still exists everywhere. An optional
+string key with ``allowed`` values and no shared value must list ``""`` among them (the value
+it resolves to where no environment gives one), else it is refused. Everything is
 checked at load and a refusal is a :class:`ConfigError` naming the service, the key and the
 environment. The overrides are also the record of which values an environment *declares* as
 different, which the drift guard uses (:meth:`ParameterSets.declared_differences`).
@@ -58,6 +64,11 @@ a URL fails ``cdk synth`` instead of the container's start in one environment.""
 
 SECRET_SOURCES: tuple[SecretSource, ...] = ("secretsmanager", "ssm")
 """Where a secret may come from: both are resolved by ECS at task start, by name."""
+
+URL_SCHEMES: frozenset[str] = frozenset({"http", "https"})
+"""The schemes a ``url`` key may use: the services call HTTP APIs (the sample data uses only
+https). A narrow list refuses ``javascript:``, ``file:`` and typos at synth; a service that
+needs another scheme (a ``postgresql://`` DSN, say) adds it here with its reason."""
 
 DURATION_UNITS: Mapping[str, int] = MappingProxyType({"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000})
 """Duration suffixes and their length in milliseconds. A duration is written with its unit
@@ -314,6 +325,12 @@ def _load_key(service: str, name: Any, decl: Any) -> ParameterKey:
         type_ != "string" or not isinstance(allowed, list) or not allowed or not all(isinstance(a, str) for a in allowed)
     ):
         raise ConfigError(service, f"{where}.allowed", allowed, 'Give "allowed" only on a string key, as a list of strings.')
+    if allowed is not None and not required and "value" not in decl and "" not in allowed:
+        raise ConfigError(
+            service, f"{where}.allowed", allowed,
+            'An optional key resolves to "" in an environment that gives no value, and "" is not allowed: '
+            'add "" to "allowed" to accept no value, give a shared "value", or remove "required": false.',
+        )
     bounds: dict[str, int | None] = {}
     for bound in ("min", "max"):
         b = decl.get(bound)
@@ -358,11 +375,17 @@ def _load_secret_key(service: str, name: str, decl: Mapping[str, Any]) -> Parame
 
 
 def _secret_ref(service: str, where: str, source: SecretSource, value: Any, *, base: SecretRef | None = None) -> SecretRef:
-    """A secret reference from ``{"name", "json_field"}`` (or a bare name in an override)."""
+    """A secret reference from ``{"name", "json_field"}``."""
     if isinstance(value, str):
-        value = {"name": value}
+        # A bare string may be the secret itself ("hunter2"): never echo it, never take it as a name.
+        raise ConfigError(
+            service, where, "<hidden>",
+            f"A secret is given by its name, never by value, and a plain string here may be the value: write it as "
+            f'{{"name": "<the {source} name>"}} (optionally with "json_field"), e.g. '
+            f'"{where.rsplit(".", 1)[-1]}": {{"name": "{_example_name(source)}"}}.',
+        )
     if not isinstance(value, Mapping):
-        raise ConfigError(service, where, value, 'Give the secret as its name (a string) or {"name": ..., "json_field": ...}.')
+        raise ConfigError(service, where, value, 'Give the secret as an object: {"name": ...} or {"name": ..., "json_field": ...}.')
     unknown = sorted(set(value) - {"name", "json_field"})
     if unknown:
         raise ConfigError(service, f"{where}.{unknown[0]}", value[unknown[0]], 'Give only "name" and "json_field" for a secret.')
@@ -371,8 +394,9 @@ def _secret_ref(service: str, where: str, source: SecretSource, value: Any, *, b
     if not isinstance(name, str) or not pattern.match(name) or name.startswith("arn:") or (
         source == "ssm" and "/" in name and not name.startswith("/")
     ):
-        example = "/portfolio/import/api-token" if source == "ssm" else "portfolio-api/database"
-        raise ConfigError(service, f"{where}.name", name, f"Give the {source} secret's name (not its value or ARN), e.g. {example}.")
+        raise ConfigError(
+            service, f"{where}.name", name, f"Give the {source} secret's name (not its value or ARN), e.g. {_example_name(source)}."
+        )
     # An override that renames the secret keeps the shared JSON field unless it gives its own.
     json_field = value.get("json_field", base.json_field if base else None)
     if json_field is not None:
@@ -381,6 +405,10 @@ def _secret_ref(service: str, where: str, source: SecretSource, value: Any, *, b
         if not isinstance(json_field, str) or not json_field:
             raise ConfigError(service, f"{where}.json_field", json_field, "Give the JSON field's name as a non-empty string.")
     return SecretRef(source=source, name=name, json_field=json_field)
+
+
+def _example_name(source: SecretSource) -> str:
+    return "/portfolio/import/api-token" if source == "ssm" else "portfolio-api/database"
 
 
 def _typed_value(service: str, where: str, key: ParameterKey, value: Any) -> str | SecretRef:
@@ -410,9 +438,11 @@ def _typed_value(service: str, where: str, key: ParameterKey, value: Any) -> str
             raise ConfigError(service, where, value, "Give true or false (without quotes).")
         return "true" if value else "false"
     if key.type == "url":
-        if not isinstance(value, str) or not _is_url(value):
-            raise ConfigError(service, where, value, "Give an absolute URL with a scheme and a host, e.g. https://api.example.com.")
-        return value
+        problem = _url_problem(value)
+        if problem is not None:
+            shown = _without_password(value) if isinstance(value, str) else value
+            raise ConfigError(service, where, shown, f"{problem}; give an absolute URL such as https://api.example.com.")
+        return cast("str", value)
     # duration
     match = _DURATION.match(value) if isinstance(value, str) else None
     if match is None:
@@ -434,12 +464,35 @@ def _is_environment_safe(value: str) -> bool:
     return "\x00" not in value
 
 
-def _is_url(value: str) -> bool:
+def _url_problem(value: Any) -> str | None:
+    """What is wrong with ``value`` as a url parameter, or ``None``."""
+    if not isinstance(value, str):
+        return "Give the URL as a string"
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
+        return "Remove the whitespace or control characters"
     try:
         parts = urlsplit(value)
+        port = parts.port  # raises ValueError outside 0..65535 or when not a number
     except ValueError:
-        return False
-    return bool(parts.scheme) and bool(parts.netloc) and bool(parts.hostname) and not any(c.isspace() for c in value)
+        return "Give a valid URL (the host or the port cannot be read)"
+    if parts.scheme not in URL_SCHEMES:
+        return f"Use one of the schemes {', '.join(sorted(URL_SCHEMES))} (got {parts.scheme or 'none'!r})"
+    if not parts.hostname:
+        return "Give a host"
+    if port == 0:
+        return "Give a port from 1 to 65535"
+    if parts.password is not None:
+        return "Remove the password: a credential belongs in a secret key, not in a plain value"
+    return None
+
+
+def _without_password(url: str) -> str:
+    """``url`` with any password in it replaced, so that a refusal does not print it."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return url
+    return url.replace(f":{password}@", ":<hidden>@", 1) if password else url
 
 
 def _is_secret_looking(key: str) -> bool:

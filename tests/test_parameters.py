@@ -85,9 +85,46 @@ def test_optional_key_without_value_resolves_to_empty_string_everywhere() -> Non
     assert sets.resolve("api", "prod").plain["PROXY_URL"] == ""
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["https://up.example.com", "http://up.example.com:8080/v1?x=1", "HTTPS://UP.example.com", "https://10.0.0.1:443",
+     "https://[fd00::1]:8443/", "https://svc@up.example.com"],
+)
+def test_urls_with_an_allowed_scheme_a_host_and_a_valid_port_load(url: str) -> None:
+    raw = base()
+    raw["api"]["overrides"]["prod"]["UPSTREAM_URL"] = url
+    assert load(raw).resolve("api", "prod").plain["UPSTREAM_URL"] == url
+
+
+def test_a_url_with_a_password_is_refused_without_echoing_it() -> None:
+    raw = base()
+    raw["api"]["overrides"]["prod"]["UPSTREAM_URL"] = "https://svc:hunter2@up.example.com"
+    error = refused(raw)
+    assert error.value == "https://svc:<hidden>@up.example.com" and "secret key" in error.fix
+    assert "hunter2" not in str(error)
+
+
+def test_optional_key_with_allowed_values_must_allow_no_value() -> None:
+    """An optional key resolves to "" where no environment gives a value; with "allowed" that
+    "" would reach the container although it is not among the allowed values."""
+    raw = base()
+    raw["api"]["keys"]["TRACE_MODE"] = {"type": "string", "required": False, "allowed": ["sampled", "full"]}
+    raw["api"]["overrides"]["dev"]["TRACE_MODE"] = "full"
+    error = refused(raw)
+    assert (error.subject, error.field) == ("api", "keys.TRACE_MODE.allowed")
+    assert 'add "" to "allowed"' in error.fix
+
+    raw["api"]["keys"]["TRACE_MODE"]["allowed"].append("")  # no value accepted explicitly
+    sets = load(raw)
+    assert (sets.resolve("api", "dev").plain["TRACE_MODE"], sets.resolve("api", "prod").plain["TRACE_MODE"]) == ("full", "")
+
+    raw["api"]["keys"]["TRACE_MODE"] = {"type": "string", "required": False, "allowed": ["sampled", "full"], "value": "sampled"}
+    assert load(raw).resolve("api", "prod").plain["TRACE_MODE"] == "sampled"  # a shared value: never ""
+
+
 def test_secret_override_renames_and_keeps_the_json_field() -> None:
     raw = base()
-    raw["api"]["overrides"]["dev"]["DATABASE_PASSWORD"] = "api/db-dev"
+    raw["api"]["overrides"]["dev"]["DATABASE_PASSWORD"] = {"name": "api/db-dev"}
     raw["api"]["overrides"]["staging"]["DATABASE_PASSWORD"] = {"name": "api/db-staging", "json_field": "pw"}
     sets = load(raw)
     assert sets.resolve("api", "dev").secrets["DATABASE_PASSWORD"] == SecretRef("secretsmanager", "api/db-dev", "password")
@@ -99,7 +136,7 @@ def test_secret_without_shared_name_is_named_per_environment() -> None:
     raw = base()
     raw["api"]["keys"]["SIGNING_KEY"] = {"kind": "secret", "source": "ssm"}
     for env in ENVS:
-        raw["api"]["overrides"][env]["SIGNING_KEY"] = f"/{env}/api/signing-key"
+        raw["api"]["overrides"][env]["SIGNING_KEY"] = {"name": f"/{env}/api/signing-key"}
     sets = load(raw)
     assert sets.resolve("api", "prod").secrets["SIGNING_KEY"] == SecretRef("ssm", "/prod/api/signing-key")
 
@@ -168,6 +205,16 @@ def test_secret_looking_key_declared_plain_is_refused() -> None:
         ("ENABLED", 1, "true or false"),
         ("UPSTREAM_URL", "up.example.com", "absolute URL"),
         ("UPSTREAM_URL", 42, "absolute URL"),
+        ("UPSTREAM_URL", "https://up.example.com:99999", "port"),
+        ("UPSTREAM_URL", "https://up.example.com:0", "port"),
+        ("UPSTREAM_URL", "https://up.example.com:-1", "port"),
+        ("UPSTREAM_URL", "https://up.example.com:http", "port"),
+        ("UPSTREAM_URL", "javascript://up.example.com/%0aalert(1)", "schemes http, https"),
+        ("UPSTREAM_URL", "file://up.example.com/etc/passwd", "schemes http, https"),
+        ("UPSTREAM_URL", "ftp://up.example.com", "schemes http, https"),
+        ("UPSTREAM_URL", "https://:443/path", "host"),
+        ("UPSTREAM_URL", "https://[::1/path", "host"),
+        ("UPSTREAM_URL", "https://up.example.com/a\tb", "whitespace"),
         ("TIMEOUT", "5", "with its unit"),
         ("TIMEOUT", 5000, "with its unit"),
         ("TIMEOUT", "5 s", "with its unit"),
@@ -251,7 +298,9 @@ def test_secret_value_is_never_echoed() -> None:
     [
         (42, "overrides.dev.DATABASE_PASSWORD"),
         ({"name": "api/db", "extra": 1}, "overrides.dev.DATABASE_PASSWORD.extra"),
-        ("arn:aws:secretsmanager:eu-west-2:111111111111:secret:api/db", "overrides.dev.DATABASE_PASSWORD.name"),
+        ({"name": "arn:aws:secretsmanager:eu-west-2:111111111111:secret:api/db"}, "overrides.dev.DATABASE_PASSWORD.name"),
+        ("api/db-dev", "overrides.dev.DATABASE_PASSWORD"),
+        (["api/db-dev"], "overrides.dev.DATABASE_PASSWORD"),
     ],
 )
 def test_bad_secret_override_is_refused(value: Any, field: str) -> None:
@@ -260,10 +309,22 @@ def test_bad_secret_override_is_refused(value: Any, field: str) -> None:
     assert refused(raw).field == field
 
 
+@pytest.mark.parametrize(("key", "source"), [("DATABASE_PASSWORD", "secretsmanager"), ("API_TOKEN", "ssm")])
+def test_a_secret_override_given_as_a_plain_string_is_refused_without_echoing_it(key: str, source: str) -> None:
+    """``overrides.prod.DATABASE_PASSWORD: "hunter2"`` is the password itself, not a name: it
+    must not load (it would be in the task definition as ValueFrom) nor be echoed."""
+    raw = base()
+    raw["api"]["overrides"]["prod"][key] = "hunter2"
+    error = refused(raw)
+    assert (error.subject, error.field, error.value) == ("api", f"overrides.prod.{key}", "<hidden>")
+    assert "hunter2" not in str(error)
+    assert f'"{key}": {{"name": ' in error.fix and source in error.fix  # says how to write it
+
+
 def test_secret_without_shared_name_and_missing_in_one_environment_is_refused() -> None:
     raw = base()
     raw["api"]["keys"]["SIGNING_KEY"] = {"kind": "secret", "source": "ssm"}
-    raw["api"]["overrides"]["dev"]["SIGNING_KEY"] = "/dev/signing-key"
+    raw["api"]["overrides"]["dev"]["SIGNING_KEY"] = {"name": "/dev/signing-key"}
     error = refused(raw)
     assert error.field == "SIGNING_KEY in staging"
 
