@@ -237,6 +237,8 @@ def _availability_zones(value: Any, subject: str, region: str, production: bool)
 
 
 def _cidr(value: Any, subject: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(subject, "vpc_cidr", value, "Give an IPv4 network such as 10.20.0.0/16.")
     try:
         net = ipaddress.IPv4Network(value, strict=True)
     except (ValueError, TypeError):
@@ -255,8 +257,9 @@ def _sizing(service: str, value: Any, subject: str) -> ServiceSizing:
     for key, val in raw.items():
         if val is None and key == "on_demand_base":
             continue  # null: the service's own default
-        if not isinstance(val, int) or isinstance(val, bool) or val < 0:
-            raise ConfigError(subject, f"services.{service}.{key}", val, "Give a whole number of at least 0.")
+        lowest = 1 if key in ("cpu", "memory_mib") else 0
+        if not isinstance(val, int) or isinstance(val, bool) or val < lowest:
+            raise ConfigError(subject, f"services.{service}.{key}", val, f"Give a whole number of at least {lowest}.")
     sizing = ServiceSizing(**raw)
     if sizing.max_tasks < sizing.min_tasks:
         raise ConfigError(

@@ -60,6 +60,7 @@ def test_retain_data_default_follows_named_environments() -> None:
         ("availability_zones", "eu-west-2a", "list of AZ names"),
         ("vpc_cidr", "10.0.0.0/8", "/16 to /20"),
         ("vpc_cidr", "not-a-cidr", "IPv4 network"),
+        ("vpc_cidr", True, "IPv4 network"),
         ("nat_gateways", 4, "0 to 3"),
         ("production", "yes", "true or false"),
         ("certificate_arn", "arn:aws:acm:us-east-1:333333333333:certificate/abc", "account 333333333333 and region eu-west-2"),
@@ -140,6 +141,8 @@ def test_production_refuses_a_pre_release_image() -> None:
     ("sizing", "field", "expect"),
     [
         ({"cpu": None}, "cpu", "whole number"),
+        ({"cpu": 0}, "cpu", "at least 1"),
+        ({"min_tasks": -1}, "min_tasks", "at least 0"),
         ({"min_tasks": 5, "max_tasks": 2}, "max_tasks", "at least min_tasks (5)"),
         ({"on_demand_base": 9, "max_tasks": 4}, "on_demand_base", "at most max_tasks (4)"),
     ],
