@@ -87,6 +87,8 @@ class ImageRef:
                     f"image {reference}", "image tag", "", "A reference without a tag means latest; add a release tag or @sha256 digest.",
                 )
             name, version = reference[:colon], reference[colon + 1:]
+        if not name or name.endswith("/"):
+            raise ConfigError(f"image {reference}", "repository", name, "Give the full reference: host/name:tag or host/name@sha256:...")
         return cls(repository=name, version=version)
 
     @property

@@ -61,6 +61,8 @@ def test_external_refs() -> None:
         ImageRef.external("localhost:5000/acme/tool")
     with pytest.raises(ConfigError, match="image tag"):
         ImageRef.external("ghcr.io/acme/tool:latest")
+    with pytest.raises(ConfigError, match="repository"):
+        ImageRef.external(f"@{DIGEST}")
 
 
 def test_checked_for_names_the_service() -> None:
