@@ -40,7 +40,7 @@ synth: setup
 lint-templates: synth
 
 lint: setup
-	$(BIN)/ruff check stable_fargate stacks tests scripts app.py
+	$(BIN)/ruff check stable_fargate stacks tests scripts examples app.py
 
 typecheck: setup
 	$(BIN)/mypy

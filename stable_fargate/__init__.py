@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from stable_fargate.drift_guard import DriftGuard
-    from stable_fargate.environments import AccountRegion, AppConfig, EnvironmentSpec, ServiceSizing, load_app_config
+    from stable_fargate.environments import (
+        AccountRegion,
+        AppConfig,
+        EnvironmentSpec,
+        ServiceSizing,
+        load_app_config,
+        pin_availability_zones,
+    )
     from stable_fargate.errors import ConfigError
     from stable_fargate.images import HardenedRepository, ImageRef
     from stable_fargate.network import HardenedCluster, PlatformKey, PrivateNetwork
@@ -42,6 +49,7 @@ _EXPORTS = {
     "StableWebService": "services.web",
     "load_app_config": "environments",
     "load_parameter_sets": "parameters",
+    "pin_availability_zones": "environments",
 }
 
 __all__ = [
@@ -65,6 +73,7 @@ __all__ = [
     "StableWebService",
     "load_app_config",
     "load_parameter_sets",
+    "pin_availability_zones",
 ]
 
 

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stable_fargate import defaults
 from stable_fargate.errors import ConfigError
+
+if TYPE_CHECKING:
+    from constructs import IConstruct  # the read side imports this module: no CDK at run time
 
 KNOWN_REGIONS = frozenset(
     {
@@ -131,7 +134,11 @@ def load_app_config(context: Mapping[str, Any]) -> AppConfig:
     """Load and validate the ``stable_fargate`` context block of cdk.json."""
     block = context.get("stable_fargate")
     if not isinstance(block, Mapping):
-        raise ConfigError("app", "context.stable_fargate", block, "Add a 'stable_fargate' object to cdk.json's context.")
+        raise ConfigError(
+            "app", "context.stable_fargate", block,
+            "Add a 'stable_fargate' object to cdk.json's context. The CDK reads cdk.json only under the CDK CLI "
+            "(`cdk synth`); a plain `python app.py` gets no context: pass it with App(context=...).",
+        )
     tooling_raw = _mapping(block.get("tooling"), "app", "tooling")
     tooling = AccountRegion(
         _account(tooling_raw.get("account"), "tooling"),
@@ -271,3 +278,15 @@ def _sizing(service: str, value: Any, subject: str) -> ServiceSizing:
             f"Keep at most max_tasks ({sizing.max_tasks}) tasks on demand.",
         )
     return sizing
+
+
+def pin_availability_zones(scope: IConstruct, environments: Iterable[EnvironmentSpec]) -> None:
+    """Answer the CDK's AZ lookup from the environments' own data.
+
+    With an explicit ``env=``, a VPC makes the CDK ask AWS for the account's AZs even when it
+    is given them, so synth would need credentials. Call this on the App before adding stacks:
+    synth stays offline and the templates use exactly the declared AZs.
+    """
+    for env in environments:
+        key = f"availability-zones:account={env.account}:region={env.region}"
+        scope.node.set_context(key, list(env.availability_zones))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks, PCIDSS321Checks
 
-from stable_fargate import AppConfig, DriftGuard, ParameterSets, load_app_config, load_parameter_sets
+from stable_fargate import AppConfig, DriftGuard, ParameterSets, load_app_config, load_parameter_sets, pin_availability_zones
 from stacks.registry import RegistryStack
 from stacks.stage import EnvironmentStage
 
@@ -26,18 +26,10 @@ def drift_guard(config: AppConfig) -> DriftGuard:
     return DriftGuard(config=config, parameters=load_parameters(config))
 
 
-def pin_availability_zones(app: App, config: AppConfig) -> None:
-    """Answer CDK's AZ lookup from the environments' own data, so synth never calls AWS and
-    the AZs in the templates are the ones cdk.json declares."""
-    for env in config.environments:
-        key = f"availability-zones:account={env.account}:region={env.region}"
-        app.node.set_context(key, list(env.availability_zones))
-
-
 def build_app(app: App, config: AppConfig | None = None) -> dict[str, EnvironmentStage]:
     """Compose the sample app into ``app`` and attach the nag packs; return the stages."""
     config = config or load_config(app)
-    pin_availability_zones(app, config)
+    pin_availability_zones(app, config.environments)
     RegistryStack(
         app,
         "Registry",

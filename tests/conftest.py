@@ -99,7 +99,7 @@ def env_stack(tmp_path: Path, config: AppConfig) -> Any:
 
     def factory(name: str = "prod") -> EnvStack:
         app = make_app(tmp_path / f"out-{name}")
-        pin_availability_zones(app, config)
+        pin_availability_zones(app, config.environments)
         environment = config.environment(name)
         stack = Stack(app, f"Test{environment.stage_name}", env=Environment(account=environment.account, region=environment.region))
         return EnvStack(app=app, stack=stack, environment=environment)

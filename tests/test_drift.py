@@ -414,6 +414,14 @@ def test_an_expected_environment_without_any_task_definition_is_drift() -> None:
     ]
 
 
+def test_data_for_other_environments_adds_no_phantom_column() -> None:
+    """A one-stack app whose cdk.json names an environment the assembly does not use."""
+    model = model_from_templates({"Payments": {"Payments": {"Resources": {"T": _task("svc")}}}})
+    report = compare(model, Declarations(environments={"svc": frozenset({"prod"})}))
+    assert report.environments == ("Payments",)
+    assert not report.has_undeclared
+
+
 def test_value_difference_is_drift_when_the_service_has_data_that_does_not_declare_it() -> None:
     model = model_from_templates({
         "dev": {"S": {"Resources": {"T": _task("svc", env={"LOG_LEVEL": "debug"})}}},

@@ -158,3 +158,8 @@ def test_null_on_demand_base_means_the_service_default() -> None:
     data = env_data("prod")
     data["services"]["portfolio-import"]["on_demand_base"] = None
     assert load_environment("prod", data).services["portfolio-import"].on_demand_base is None
+
+
+def test_missing_context_says_where_context_comes_from() -> None:
+    with pytest.raises(ConfigError, match=r"App\(context=\.\.\.\)"):
+        load_app_config({"stable_fargate": None})

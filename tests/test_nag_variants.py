@@ -18,7 +18,7 @@ from tests.conftest import make_app
 def test_variants_are_nag_clean(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     config = load_config(app)
-    pin_availability_zones(app, config)
+    pin_availability_zones(app, config.environments)
     env = config.environment("staging")
     where = Environment(account=env.account, region=env.region)
     platform = PlatformStack(app, "Platform", environment=env, env=where)

@@ -39,7 +39,7 @@ PATH = "/healthz"
 def _stack(outdir: Path, env_name: str = "staging") -> Stack:
     app = make_app(outdir)
     config = load_config(app)
-    pin_availability_zones(app, config)
+    pin_availability_zones(app, config.environments)
     environment = config.environment(env_name)
     return Stack(app, "Web", env=Environment(account=environment.account, region=environment.region))
 
@@ -735,3 +735,35 @@ def test_stateful_resources_keep_their_logical_ids(sample_app: SampleApp) -> Non
             ("PortfolioApiService15ECD4A2", "AWS::ECS::Service"),
         ):
             assert logical_id in template.find_resources(kind), f"{env_name}: {logical_id} ({kind}) was renamed"
+
+
+def test_missing_certificate_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="portfolio-api: certificate_arn=None is refused"):
+        _service(_stack(tmp_path), certificate_arn=None)
+
+
+def test_sub_second_warm_up_rounds_up(tmp_path: Path) -> None:
+    service = _service(_stack(tmp_path), warm_up=Duration.millis(500))
+    assert service.health_check_grace_period.to_seconds() == 1 + 20
+
+
+def test_library_wrappers_are_accepted_for_cluster_and_key(tmp_path: Path) -> None:
+    from stable_fargate import HardenedCluster, PlatformKey
+
+    stack = _stack(tmp_path)
+    vpc = ec2.Vpc(
+        stack, "Net", availability_zones=["eu-west-2a", "eu-west-2b"], nat_gateways=0,
+        subnet_configuration=[
+            ec2.SubnetConfiguration(name="Edge", subnet_type=ec2.SubnetType.PUBLIC),
+            ec2.SubnetConfiguration(name="App", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+        ],
+    )
+    cluster = HardenedCluster(stack, "Cluster2", vpc=vpc)
+    key = PlatformKey(stack, "Key", description="t")
+    service = StableWebService(
+        stack, "Wrapped", service_name="portfolio-api",
+        image=ImageRef.release("portfolio-api", "v1.8.0", registry=REGISTRY), container_port=PORT,
+        health_check_path=PATH, warm_up=Duration.seconds(WARM_UP_SECONDS), cluster=cluster, vpc=vpc,
+        certificate_arn=CERT, log_key=key,
+    )
+    assert service.service.cluster is cluster.cluster

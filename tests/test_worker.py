@@ -571,3 +571,8 @@ def test_sample_import_timeout_fits_the_declared_longest_processing(config: Any)
     for env in config.environments:
         timeout = int(parameters.resolve(PORTFOLIO_IMPORT, env.name).plain["IMPORT_TIMEOUT"])
         assert timeout <= PORTFOLIO_IMPORT_LONGEST_PROCESSING.to_seconds(), env.name
+
+
+def test_on_demand_base_above_max_is_refused(build: Any) -> None:
+    with pytest.raises(ConfigError, match=r"on_demand_base=3 .*at most max_tasks \(2\)"):
+        build(on_demand_base=3, max_tasks=2)

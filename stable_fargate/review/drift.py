@@ -311,11 +311,15 @@ def compare(model: AssemblyModel, declarations: Declarations | None = None) -> D
     # An environment the data expects a service in, but whose stacks hold no task definition
     # at all, is still a column: its services are missing, not out of scope.
     known = {env.lower() for env in model.environments}
+    declared = {env.lower() for envs in declarations.environments.values() for env in envs}
     extra: dict[str, None] = {}
-    for service in model.services:
-        for env in sorted(declarations.environments.get(service, ())):
-            if env.lower() not in known:
-                extra.setdefault(env)
+    # Only when the data's environments are this assembly's (one of them at least is a
+    # column): a single-stack app "Payments" with data for "prod" has no phantom prod column.
+    if declared & known:
+        for service in model.services:
+            for env in sorted(declarations.environments.get(service, ())):
+                if env.lower() not in known:
+                    extra.setdefault(env)
     environments = model.environments + tuple(extra)
     services = tuple(
         _compare_service(

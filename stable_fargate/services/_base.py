@@ -22,6 +22,7 @@ from stable_fargate import defaults
 from stable_fargate._retention import log_retention
 from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
+from stable_fargate.network import HardenedCluster, PlatformKey
 from stable_fargate.parameters import ResolvedParameters, SecretRef
 from stable_fargate.services._acks import acknowledge_task_roles
 
@@ -43,6 +44,22 @@ stdout and with it request handling; the buffer below absorbs bursts."""
 
 LOG_BUFFER_MIB = 25
 """The non-blocking log buffer per container (ECS's recommended size)."""
+
+
+ClusterLike = ecs.ICluster | HardenedCluster
+"""A cluster, or the HardenedCluster that holds it."""
+
+KeyLike = kms.IKey | PlatformKey
+"""A KMS key, or the PlatformKey that holds it."""
+
+
+def as_cluster(value: ClusterLike) -> ecs.ICluster:
+    """Accept the library's wrapper where the CDK's interface is meant."""
+    return value.cluster if isinstance(value, HardenedCluster) else value
+
+
+def as_key(value: KeyLike) -> kms.IKey:
+    return value.key if isinstance(value, PlatformKey) else value
 
 
 def check_fargate_size(service: str, cpu: int, memory_mib: int) -> None:

@@ -15,7 +15,6 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sns as sns
@@ -27,7 +26,7 @@ from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
 from stable_fargate.parameters import ResolvedParameters
 from stable_fargate.services._acks import acknowledge, acknowledge_role_policy
-from stable_fargate.services._base import _StableFargateBase
+from stable_fargate.services._base import ClusterLike, KeyLike, _StableFargateBase, as_cluster, as_key
 
 MAX_RETRY_ATTEMPTS = 185
 """EventBridge Scheduler's ceiling for retries."""
@@ -179,9 +178,9 @@ class ScheduledJob(_StableFargateBase):
         construct_id: str,
         *,
         service_name: str,
-        cluster: ecs.ICluster,
+        cluster: ClusterLike,
         image: ImageRef,
-        key: kms.IKey,
+        key: KeyLike,
         alarm_topic: sns.ITopic,
         schedule: str,
         time_zone: str,
@@ -196,6 +195,8 @@ class ScheduledJob(_StableFargateBase):
         command: Sequence[str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id, service_name=service_name)
+        cluster = as_cluster(cluster)
+        key = as_key(key)
         service = self.service_name
         minute, hour, day, month, week_day, year = parse_cron(service, schedule)
         check_time_zone(service, time_zone)

@@ -49,7 +49,7 @@ from stable_fargate._retention import log_retention
 from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
 from stable_fargate.parameters import ResolvedParameters
-from stable_fargate.services._base import _StableFargateBase
+from stable_fargate.services._base import ClusterLike, KeyLike, _StableFargateBase, as_cluster, as_key
 
 # --- aws_ecs_patterns' ApplicationLoadBalancedFargateService, for comparison ---------------
 
@@ -160,7 +160,8 @@ def _seconds(value: Duration) -> int | None:
     """Whole seconds of ``value``, or None when it is a token (checks are then skipped)."""
     if value.is_unresolved():
         return None
-    return int(value.to_seconds())
+    # Sub-second values round up: 500 ms of warm-up is still a warm-up.
+    return math.ceil(value.to_seconds(integral=False))
 
 
 class StableWebService(_StableFargateBase):
@@ -221,9 +222,9 @@ class StableWebService(_StableFargateBase):
         container_port: int,
         health_check_path: str,
         warm_up: Duration,
-        cluster: ecs.ICluster,
+        cluster: ClusterLike,
         vpc: ec2.IVpc,
-        certificate_arn: str,
+        certificate_arn: str | None,
         parameters: ResolvedParameters | None = None,
         production: bool = True,
         retain_data: bool = True,
@@ -244,7 +245,7 @@ class StableWebService(_StableFargateBase):
         cpu_target_percent: int = defaults.WEB_CPU_TARGET_PERCENT,
         scale_out_cooldown: Duration = _SCALE_OUT_COOLDOWN,
         scale_in_cooldown: Duration = _SCALE_IN_COOLDOWN,
-        log_key: kms.IKey | None = None,
+        log_key: KeyLike | None = None,
         alarm_topic: sns.ITopic | None = None,
         enable_execute_command: bool = defaults.WEB_ENABLE_EXECUTE_COMMAND,
         web_acl_rule_groups: Sequence[str] = defaults.WEB_ACL_MANAGED_RULE_GROUPS,
@@ -252,6 +253,8 @@ class StableWebService(_StableFargateBase):
         task_subnets: ec2.SubnetSelection | None = None,
     ) -> None:
         super().__init__(scope, construct_id, service_name=service_name)
+        cluster = as_cluster(cluster)
+        log_key = as_key(log_key) if log_key is not None else None
         svc = service_name
 
         # --- Validation: every refusal names the field, the value and what to change. ---
@@ -266,6 +269,12 @@ class StableWebService(_StableFargateBase):
             raise ConfigError(svc, "health_check_path", health_check_path, f"Start the path with '/', e.g. '/{health_check_path}'.")
         if not Token.is_unresolved(container_port) and not 1 <= container_port <= 65535:
             raise ConfigError(svc, "container_port", container_port, "Give the port the app listens on, 1 to 65535.")
+        if certificate_arn is None:
+            raise ConfigError(
+                svc, "certificate_arn", None,
+                "Give the ARN of the environment's ACM certificate (certificate_arn in its cdk.json entry): the load "
+                "balancer serves HTTPS only.",
+            )
         if not Token.is_unresolved(certificate_arn) and not certificate_arn.startswith("arn:"):
             raise ConfigError(
                 svc, "certificate_arn", certificate_arn,

@@ -12,7 +12,6 @@ from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -22,7 +21,7 @@ from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
 from stable_fargate.parameters import ResolvedParameters
 from stable_fargate.services._acks import acknowledge, nag_flatten
-from stable_fargate.services._base import _StableFargateBase
+from stable_fargate.services._base import ClusterLike, KeyLike, _StableFargateBase, as_cluster, as_key
 
 QUEUE_URL_KEY = "QUEUE_URL"
 """The environment key under which the container finds its queue's URL (wiring, not
@@ -86,6 +85,10 @@ def check_task_counts(service: str, min_tasks: int, max_tasks: int, on_demand_ba
         raise ConfigError(service, "max_tasks", max_tasks, "Allow at least one task, or the queue is never drained.")
     if max_tasks < min_tasks:
         raise ConfigError(service, "max_tasks", max_tasks, f"Use at least min_tasks ({min_tasks}), or lower min_tasks.")
+    if not Token.is_unresolved(on_demand_base) and on_demand_base > max_tasks:
+        raise ConfigError(
+            service, "on_demand_base", on_demand_base, f"Keep at most max_tasks ({max_tasks}) tasks on demand."
+        )
 
 
 def _whole_seconds(service: str, field: str, value: Duration) -> int:
@@ -143,9 +146,9 @@ class QueueWorker(_StableFargateBase):
         construct_id: str,
         *,
         service_name: str,
-        cluster: ecs.ICluster,
+        cluster: ClusterLike,
         image: ImageRef,
-        key: kms.IKey,
+        key: KeyLike,
         alarm_topic: sns.ITopic,
         average_processing_time: Duration,
         longest_processing_time: Duration,
@@ -164,6 +167,8 @@ class QueueWorker(_StableFargateBase):
         command: Sequence[str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id, service_name=service_name)
+        cluster = as_cluster(cluster)
+        key = as_key(key)
         service = self.service_name
 
         # --- Validate everything before building anything ---------------------------------
