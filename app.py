@@ -11,15 +11,14 @@ import sys
 from aws_cdk import App
 
 from stable_fargate import ConfigError
-from stacks.app import build_app, drift_guard, load_config
+from stacks.app import build_app
 
 
 def main() -> None:
     app = App()
     try:
-        build_app(app)
-        assembly = app.synth()
-        drift_guard(load_config(app)).check(assembly)
+        built = build_app(app)
+        built.drift_guard().check(app.synth())
     except ConfigError as error:
         # Bad input is the user's to fix: the message says what; a traceback adds nothing.
         print(f"stable_fargate: {error}", file=sys.stderr)

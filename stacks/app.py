@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks, PCIDSS321Checks
 
@@ -21,13 +23,21 @@ def load_parameters(config: AppConfig) -> ParameterSets:
     return load_parameter_sets(config.raw.get("parameters"), config.environments)
 
 
-def drift_guard(config: AppConfig) -> DriftGuard:
-    """The synth-time drift guard for this app's data: call ``.check(app.synth())``."""
-    return DriftGuard(config=config, parameters=load_parameters(config))
+@dataclass(frozen=True)
+class BuiltApp:
+    """What build_app loaded and composed, so that nothing is loaded twice."""
+
+    config: AppConfig
+    parameters: ParameterSets
+    stages: dict[str, EnvironmentStage]
+
+    def drift_guard(self) -> DriftGuard:
+        """The synth-time drift guard for this app's data: call ``.check(app.synth())``."""
+        return DriftGuard(config=self.config, parameters=self.parameters)
 
 
-def build_app(app: App, config: AppConfig | None = None) -> dict[str, EnvironmentStage]:
-    """Compose the sample app into ``app`` and attach the nag packs; return the stages."""
+def build_app(app: App, config: AppConfig | None = None) -> BuiltApp:
+    """Compose the sample app into ``app`` and attach the nag packs."""
     config = config or load_config(app)
     pin_availability_zones(app, config.environments)
     RegistryStack(
@@ -41,4 +51,4 @@ def build_app(app: App, config: AppConfig | None = None) -> dict[str, Environmen
         env.name: EnvironmentStage(app, config=config, environment=env, parameters=parameters) for env in config.environments
     }
     Validations.of(app).add_plugins(AwsSolutionsChecks(app), PCIDSS321Checks(app))
-    return stages
+    return BuiltApp(config=config, parameters=parameters, stages=stages)

@@ -15,7 +15,7 @@ from aws_cdk.assertions import Template
 from hypothesis import settings
 
 from stable_fargate import AppConfig, EnvironmentSpec
-from stacks.app import build_app, drift_guard, load_config, pin_availability_zones
+from stacks.app import build_app, load_config, pin_availability_zones
 from stacks.stage import EnvironmentStage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,11 +67,9 @@ def sample_app(tmp_path_factory: pytest.TempPathFactory) -> SampleApp:
     finding), then the drift guard (raises on undeclared drift)."""
     outdir = tmp_path_factory.mktemp("cdk.out")
     app = make_app(outdir)
-    stages = build_app(app)
-    assembly = app.synth()
-    config = load_config(app)
-    drift_guard(config).check(assembly)
-    return SampleApp(app=app, config=config, stages=stages, outdir=outdir)
+    built = build_app(app)
+    built.drift_guard().check(app.synth())
+    return SampleApp(app=app, config=built.config, stages=built.stages, outdir=outdir)
 
 
 @pytest.fixture(scope="session")
