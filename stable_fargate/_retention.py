@@ -1,7 +1,9 @@
-"""CloudWatch Logs retention from a named number of days (defaults.*_RETENTION_DAYS)."""
+"""Keeping data: CloudWatch Logs retention from a named number of days
+(defaults.*_RETENTION_DAYS), and the removal policy of stateful resources."""
 
 from __future__ import annotations
 
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 
 from stable_fargate.errors import ConfigError
@@ -21,3 +23,8 @@ def log_retention(days: int, *, subject: str = "log group") -> logs.RetentionDay
     if days not in _BY_DAYS:
         raise ConfigError(subject, "retention_days", days, f"CloudWatch Logs keeps logs for one of {sorted(_BY_DAYS)} days.")
     return _BY_DAYS[days]
+
+
+def removal_policy(retain: bool) -> RemovalPolicy:
+    """RETAIN for data that must outlive its stack (staging, prod, registries), else DESTROY."""
+    return RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY

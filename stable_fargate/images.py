@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
@@ -14,6 +14,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from stable_fargate import defaults
+from stable_fargate._retention import removal_policy
 from stable_fargate.environments import AccountRegion
 from stable_fargate.errors import ConfigError
 
@@ -173,7 +174,7 @@ class HardenedRepository(Construct):
             image_scan_on_push=True,
             encryption=ecr.RepositoryEncryption.KMS,
             encryption_key=encryption_key,
-            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+            removal_policy=removal_policy(retain),
             empty_on_delete=not retain,
             lifecycle_rules=[
                 ecr.LifecycleRule(

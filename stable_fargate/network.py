@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 
-from aws_cdk import Acknowledgment, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Stack, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
@@ -14,7 +14,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stable_fargate import defaults
-from stable_fargate._retention import log_retention
+from stable_fargate._retention import log_retention, removal_policy
 from stable_fargate.errors import ConfigError
 
 PUBLIC_SUBNET_GROUP = "Edge"
@@ -40,7 +40,7 @@ class PlatformKey(Construct):
             "Key",
             description=description,
             enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+            removal_policy=removal_policy(retain),
         )
         # CloudWatch Logs encrypts with the key directly; scope it to this account's log groups.
         self.key.add_to_resource_policy(
@@ -132,7 +132,7 @@ class PrivateNetwork(Construct):
             "FlowLogs",
             encryption_key=flow_log_key,
             retention=log_retention(defaults.FLOW_LOG_RETENTION_DAYS),
-            removal_policy=RemovalPolicy.RETAIN if retain_logs else RemovalPolicy.DESTROY,
+            removal_policy=removal_policy(retain_logs),
         )
         self.flow_log = self.vpc.add_flow_log(
             "FlowLog",

@@ -7,9 +7,7 @@ import zoneinfo
 from collections.abc import Sequence
 from functools import lru_cache
 
-from aws_cdk import Duration, RemovalPolicy, Stack, TimeZone
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import Duration, Stack, TimeZone
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_events as events
@@ -22,11 +20,12 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stable_fargate import defaults
+from stable_fargate._retention import removal_policy
 from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
 from stable_fargate.parameters import ResolvedParameters
 from stable_fargate.services._acks import acknowledge, acknowledge_role_policy
-from stable_fargate.services._base import ClusterLike, KeyLike, _StableFargateBase, as_cluster, as_key
+from stable_fargate.services._base import ClusterLike, KeyLike, _StableFargateBase, as_cluster, as_key, queue_holds_messages_alarm
 
 MAX_RETRY_ATTEMPTS = 185
 """EventBridge Scheduler's ceiling for retries."""
@@ -227,7 +226,7 @@ class ScheduledJob(_StableFargateBase):
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(defaults.FAILED_RUN_RETENTION_DAYS),
-            removal_policy=RemovalPolicy.RETAIN if retain_data else RemovalPolicy.DESTROY,
+            removal_policy=removal_policy(retain_data),
         )
         acknowledge(
             self.failed_runs,
@@ -314,19 +313,13 @@ class ScheduledJob(_StableFargateBase):
             targets=[events_targets.SqsQueue(self.failed_runs)],
         )
 
-        self.failed_run_alarm = cloudwatch.Alarm(
+        self.failed_run_alarm = queue_holds_messages_alarm(
             self,
             "FailedRunAlarm",
-            alarm_description=(
+            queue=self.failed_runs,
+            description=(
                 f"{service}: a run failed (did not start after {retry_attempts} retries, or exited non-zero). "
                 "The failed-runs queue holds the event; delete it once handled."
             ),
-            metric=self.failed_runs.metric_approximate_number_of_messages_visible(
-                period=Duration.seconds(defaults.ALARM_PERIOD_SECONDS), statistic="Maximum"
-            ),
-            threshold=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluation_periods=defaults.ALARM_EVALUATION_PERIODS,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            topic=alarm_topic,
         )
-        self.failed_run_alarm.add_alarm_action(cw_actions.SnsAction(alarm_topic))

@@ -27,7 +27,6 @@ from aws_cdk import (
     Acknowledgment,
     ArnFormat,
     Duration,
-    RemovalPolicy,
     Stack,
     Token,
     Validations,
@@ -45,9 +44,10 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from stable_fargate import defaults
-from stable_fargate._retention import log_retention
+from stable_fargate._retention import log_retention, removal_policy
 from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
+from stable_fargate.network import PlatformKey
 from stable_fargate.parameters import ResolvedParameters
 from stable_fargate.services._base import ClusterLike, KeyLike, _StableFargateBase, as_cluster, as_key
 
@@ -470,8 +470,6 @@ class StableWebService(_StableFargateBase):
     # --- Parts ------------------------------------------------------------------------------
 
     def _own_log_key(self, retain: bool) -> kms.IKey:
-        from stable_fargate.network import PlatformKey  # network imports nothing from services
-
         return PlatformKey(self, "LogKey", description=f"{self.service_name}: logs", retain=retain).key
 
     @staticmethod
@@ -516,7 +514,7 @@ class StableWebService(_StableFargateBase):
                     abort_incomplete_multipart_upload_after=Duration.days(1),
                 )
             ],
-            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+            removal_policy=removal_policy(retain),
         )
         Validations.of(bucket).acknowledge(
             Acknowledgment(
@@ -575,7 +573,7 @@ class StableWebService(_StableFargateBase):
         log_group = logs.LogGroup(
             self, "WafLogs", log_group_name=name, encryption_key=log_key,
             retention=log_retention(defaults.WAF_LOG_RETENTION_DAYS),
-            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+            removal_policy=removal_policy(retain),
         )
         logging = wafv2.CfnLoggingConfiguration(
             self, "WafLogging", resource_arn=acl.attr_arn,

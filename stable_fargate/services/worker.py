@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from aws_cdk import Duration, Fn, RemovalPolicy, Stack, Token
+from aws_cdk import Duration, Fn, Stack, Token
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
@@ -17,11 +17,12 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stable_fargate import defaults, scaling
+from stable_fargate._retention import removal_policy
 from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
 from stable_fargate.parameters import ResolvedParameters
 from stable_fargate.services._acks import acknowledge, nag_flatten
-from stable_fargate.services._base import ClusterLike, KeyLike, _StableFargateBase, as_cluster, as_key
+from stable_fargate.services._base import ClusterLike, KeyLike, _StableFargateBase, as_cluster, as_key, queue_holds_messages_alarm
 
 QUEUE_URL_KEY = "QUEUE_URL"
 """The environment key under which the container finds its queue's URL (wiring, not
@@ -199,7 +200,7 @@ class QueueWorker(_StableFargateBase):
         self.visibility_timeout_seconds = visibility
         self.stop_timeout_seconds = stop_timeout
         self.on_demand_base = on_demand_base
-        removal = RemovalPolicy.RETAIN if retain_data else RemovalPolicy.DESTROY
+        removal = removal_policy(retain_data)
 
         # --- Queues -----------------------------------------------------------------------
         self.dead_letter_queue = sqs.Queue(
@@ -319,18 +320,14 @@ class QueueWorker(_StableFargateBase):
             evaluation_periods=defaults.ALARM_EVALUATION_PERIODS,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        self.dead_letter_alarm = cloudwatch.Alarm(
+        self.dead_letter_alarm = queue_holds_messages_alarm(
             self,
             "DeadLetterAlarm",
-            alarm_description=f"{service}: a message failed {defaults.QUEUE_MAX_RECEIVE_COUNT} times and is in the DLQ.",
-            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(period=period, statistic="Maximum"),
-            threshold=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluation_periods=defaults.ALARM_EVALUATION_PERIODS,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            queue=self.dead_letter_queue,
+            description=f"{service}: a message failed {defaults.QUEUE_MAX_RECEIVE_COUNT} times and is in the DLQ.",
+            topic=alarm_topic,
         )
-        for alarm in (self.oldest_message_alarm, self.dead_letter_alarm):
-            alarm.add_alarm_action(cw_actions.SnsAction(alarm_topic))
+        self.oldest_message_alarm.add_alarm_action(cw_actions.SnsAction(alarm_topic))
 
     def _grant_task_protection(self) -> None:
         """Let the task protect itself: only tasks of its own cluster.
