@@ -5,11 +5,11 @@ Run it under the CDK CLI from a folder whose cdk.json carries a ``stable_fargate
 """
 
 from aws_cdk import App, Duration, Environment, Stack, Validations
-from aws_cdk import aws_sns as sns
 from cdk_nag import AwsSolutionsChecks, PCIDSS321Checks
 
 from stable_fargate import (
     AccountRegion,
+    AlarmTopic,
     HardenedCluster,
     ImageRef,
     PlatformKey,
@@ -34,7 +34,7 @@ key = PlatformKey(stack, "Key", description="payments: logs, queues, alarms")
 network = PrivateNetwork(stack, "Network", cidr=prod.vpc_cidr,
                          availability_zones=prod.availability_zones, flow_log_key=key.key)
 cluster = HardenedCluster(stack, "Cluster", vpc=network.vpc)
-alarms = sns.Topic(stack, "Alarms", master_key=key.key, enforce_ssl=True)
+alarms = AlarmTopic(stack, "Alarms", key=key.key).topic  # CloudWatch may publish to it
 
 api = StableWebService(
     stack, "PaymentsApi",
@@ -59,7 +59,7 @@ ScheduledJob(
     stack, "Statements",
     service_name="statements", cluster=cluster, key=key, alarm_topic=alarms,
     image=ImageRef.release("statements", "v2.0.3", registry=registry),
-    schedule="30 1 * * ? *", time_zone="Europe/London",
+    schedule="30 1 * * ? *", time_zone="Europe/London", max_runtime=Duration.minutes(45),
 )
 Validations.of(app).add_plugins(AwsSolutionsChecks(app), PCIDSS321Checks(app))
 app.synth()

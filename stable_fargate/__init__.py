@@ -11,6 +11,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from stable_fargate.alarms import AlarmTopic
     from stable_fargate.drift_guard import DriftGuard
     from stable_fargate.environments import (
         AccountRegion,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "AccountRegion": "environments",
+    "AlarmTopic": "alarms",
     "AppConfig": "environments",
     "ConfigError": "errors",
     "DriftGuard": "drift_guard",
@@ -54,6 +56,7 @@ _EXPORTS = {
 
 __all__ = [
     "AccountRegion",
+    "AlarmTopic",
     "AppConfig",
     "ConfigError",
     "DriftGuard",

@@ -26,5 +26,12 @@ def log_retention(days: int, *, subject: str = "log group") -> logs.RetentionDay
 
 
 def removal_policy(retain: bool) -> RemovalPolicy:
-    """RETAIN for data that must outlive its stack (staging, prod, registries), else DESTROY."""
-    return RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY
+    """Keep data that must outlive its stack (staging, prod, registries), else DESTROY.
+
+    Kept data is ``RETAIN_ON_UPDATE_OR_DELETE`` (CloudFormation ``DeletionPolicy:
+    RetainExceptOnCreate``), not ``RETAIN``: a plain Retain also keeps a resource whose very
+    first create rolled back, and a resource with a fixed name (a repository, the WAF log
+    group) then makes the retried deploy fail with "already exists". Data that was ever
+    created successfully is kept exactly as before.
+    """
+    return RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE if retain else RemovalPolicy.DESTROY

@@ -22,22 +22,31 @@ stack deletion or replacement. Dev is disposable; staging holds test data worth 
 
 # --- Images (HardenedRepository, ImageRef) ------------------------------------------------
 
-KEEP_RELEASE_IMAGES: Final = 30
-"""Release images kept per repository: enough to roll back weeks of daily releases."""
+RELEASE_IMAGE_RETENTION_DAYS: Final = 365
+"""Release images (``v...`` tags) expire a year after their push, by age and not by count.
+ECR's count rules count every image their selection matches, including images a higher-priority
+rule matched, and no tag selection can exclude ``v1.9.0-rc.1`` from ``v*``: a count rule on
+releases would let a busy week of release candidates push releases out. An age rule counts
+nothing, so candidates can never push a release out; a year of releases stays available for
+rollback, and every release an environment runs is protected by a rule of its own."""
 
 UNTAGGED_IMAGE_EXPIRY_DAYS: Final = 7
 """Untagged images (failed pushes, superseded layers) expire after a week."""
 
 RELEASE_TAG_PREFIX: Final = "v"
-"""Release images are tagged ``v<semver>``; the lifecycle rule keeps the newest of these."""
+"""Release images are tagged ``v<semver>``; the release rule matches this prefix."""
 
 KEEP_PRERELEASE_IMAGES: Final = 20
-"""Pre-release images (``v1.9.0-rc.1``: a ``v`` tag with a ``-``) kept per repository. They
-have a rule of their own, evaluated before the release rule, so that a busy week of release
-candidates cannot push the release prod runs out of the release count."""
+"""Pre-release images (``v1.9.0-rc.1``: a ``v`` tag with a ``-``) kept per repository, by a
+count rule evaluated before the release rule (so the release rule can never expire them)."""
 
 PRERELEASE_TAG_PATTERN: Final = "v*-*"
 """ECR lifecycle tag pattern of pre-release tags."""
+
+PROTECTED_TAG_COUNT: Final = 1
+"""A protection rule selects one exact tag and expires images beyond this count: an immutable
+tag names exactly one image, so the rule never expires anything, and because it matches that
+image no lower-priority rule may expire it."""
 
 MOVING_TAGS: Final = frozenset(
     {
@@ -147,28 +156,43 @@ WORKER_STOP_MARGIN_SECONDS: Final = 10
 """Stop timeout = longest processing + this margin: time to delete the message and flush
 logs after SIGTERM before SIGKILL."""
 
-ON_DEMAND_BASE_PRODUCTION: Final = 1
-"""Production workers keep one task on regular Fargate: a Spot reclaim never stops all work."""
+WORKER_ON_DEMAND_BASE: Final = 1
+"""Every worker keeps its first task on regular Fargate, in every environment: ECS does not
+fall back from Fargate Spot when Spot has no capacity (the task stays pending), and a worker
+that may scale from zero would otherwise wake into nothing."""
 
-ON_DEMAND_BASE_NON_PRODUCTION: Final = 0
-"""Dev and staging run all on Fargate Spot (up to 70 % cheaper); an interruption only delays."""
+ON_DEMAND_WEIGHT: Final = 1
+"""Above the base, one task in ``ON_DEMAND_WEIGHT + SPOT_WEIGHT`` goes to regular Fargate, so a
+Spot shortage during a burst still leaves a share of the new tasks running ..."""
 
-SPOT_WEIGHT: Final = 1
-"""Above the on-demand base every task goes to Fargate Spot (regular Fargate has weight 0)."""
+SPOT_WEIGHT: Final = 4
+"""... and the rest (80 %) to Fargate Spot, up to 70 % cheaper."""
 
 SCALING_PERIOD_SECONDS: Final = 60
 """Scaling metrics and alarms use one-minute datapoints, the resolution SQS and Container
 Insights publish at."""
 
+BURST_COOLDOWN_SECONDS: Final = 180
+"""Cooldown of the burst step. CloudWatch re-invokes a scaling action every minute while its
+alarm stays in ALARM, and the DesiredTaskCount datapoints the alarm reads arrive about a
+minute late: evaluations up to period (60 s) + lag (60 s) after a step still see the capacity
+before it. Inside the cooldown, Application Auto Scaling counts the capacity the step added
+as already there, so those stale evaluations add nothing twice; the third minute is margin."""
+
 MAX_STEP_ADJUSTMENTS: Final = 20
 """Application Auto Scaling's default quota of step adjustments per step scaling policy; the
 burst steps are spread over at most this many."""
 
-WORKER_COLD_START_SECONDS: Final = 120
-"""From zero tasks a message waits for the one-minute queue metric, the burst alarm, the step
-and a Fargate task start (ENI, image pull) before it is read: about two minutes. A worker
-that may scale to zero alarms on its oldest message only past acceptable latency + this;
-a latency that must hold from idle needs ``min_tasks`` >= 1."""
+WORKER_COLD_START_SECONDS: Final = 180
+"""From zero tasks a message waits for the one-minute queue datapoint (up to 60 s), its
+arrival at CloudWatch (about 60 s), the wake alarm and its step, and a Fargate task start
+(ENI, image pull: about 60 s) before it is read: about three minutes."""
+
+SQS_METRICS_RESUME_SECONDS: Final = 900
+"""SQS stops publishing metrics for a queue that has been empty and untouched for six hours and
+may take up to 15 minutes to publish again after the next message; a worker at zero cannot
+wake before that. A worker that may scale to zero alarms on its oldest message only past
+acceptable latency + cold start + this, and production workers keep a task (min_tasks >= 1)."""
 
 ALARM_PERIOD_SECONDS: Final = 60
 """Worker and job alarms evaluate one-minute datapoints..."""
@@ -176,6 +200,11 @@ ALARM_PERIOD_SECONDS: Final = 60
 ALARM_EVALUATION_PERIODS: Final = 1
 """...and alarm on the first breaching one: the threshold (acceptable latency, one DLQ
 message, one failed run) is already the budget, so waiting longer only spends more of it."""
+
+ARRIVALS_EVALUATION_PERIODS: Final = 2
+"""An arrivals alarm (messages moved to a DLQ) looks at two one-minute datapoints, one of which
+must breach: DIFF needs the preceding datapoint inside the evaluated range, and the alarm
+returns to OK two minutes after the last arrival, ready to page for the next one."""
 
 JOB_RETRY_ATTEMPTS: Final = 3
 """EventBridge Scheduler retries a run that ECS refused to start (capacity, throttling) three
@@ -185,6 +214,16 @@ JOB_MAX_EVENT_AGE_SECONDS: Final = 3600
 """A run that could not start within an hour of its time goes to the DLQ and alarms: a
 nightly job should not silently start at lunchtime."""
 
+JOB_RETRY_INTERVAL_SECONDS: Final = 60
+"""The orchestrator retries a run ECS could not start after a minute ..."""
+
+JOB_RETRY_BACKOFF_RATE: Final = 2
+"""... then two and four minutes: capacity shortages and throttling pass within minutes."""
+
+JOB_ORCHESTRATION_MARGIN_SECONDS: Final = 900
+"""The orchestrator's own timeout is the job's max runtime plus this: start retries (1 + 2 + 4
+min), the overlap check, stopping the task and recording the failure all fit in 15 minutes."""
+
 JOB_STOP_TIMEOUT_SECONDS: Final = 120
 """Fargate's maximum: a job stopped by hand gets the longest possible time to checkpoint."""
 
@@ -193,7 +232,13 @@ FAILED_RUN_RETENTION_DAYS: Final = 14
 the cause is still there after a long weekend."""
 
 WORKER_MIN_TASKS: Final = 0
-"""Workers scale to zero when the queue is empty: idle workers cost money and do nothing."""
+"""Outside production, workers scale to zero when the queue is empty: idle workers cost money
+and do nothing, and a cold start of minutes is acceptable there."""
+
+WORKER_MIN_TASKS_PRODUCTION: Final = 1
+"""Production workers keep one task: a polling task reads the first message of the morning at
+once and keeps the queue active, so SQS never stops publishing its metrics (it does after six
+idle hours, and takes up to 15 minutes to resume)."""
 
 WORKER_MAX_TASKS: Final = 10
 """A ceiling on cost and on the load workers put on their dependencies; size it per
@@ -316,10 +361,24 @@ bad sources, exploit patterns (Log4Shell and the like) and the OWASP-style commo
 WAF_LOG_RETENTION_DAYS: Final = 365
 """WAF logs kept a year, like every other audit log."""
 
+WAF_REDACTED_HEADERS: Final = ("authorization", "cookie", "proxy-authorization", "x-api-key")
+"""Request headers WAF writes as ``REDACTED``: bearer tokens, session cookies and API keys
+must not sit in a log group for a year where everyone who may read logs can replay them."""
+
+HEALTH_PROBE_ABORT_MARGIN_SECONDS: Final = 1
+"""An in-container health probe gives up this long before the check's timeout, so a slow
+answer that still arrives in time is counted, not cut off by ECS as a failure."""
+
 ROLLOUT_TASK_START_SECONDS: Final = 60
 """Assumed time from ECS placing a task to its container running (ENI, image pull); the same
 figure is used for aws_ecs_patterns' batch so that the comparison is like for like."""
 
-ROLLOUT_BATCH_BUDGET_SECONDS: Final = 110
-"""A rollout batch (task start + time to healthy + drain) must fit in this with the defaults,
-before the app's own warm-up (aws_ecs_patterns: about 510 s)."""
+GRACE_START_ALLOWANCE_SECONDS: Final = 30
+"""Added to the grace period on top of warm-up and the target group's worst-case time to
+healthy: the container start after the image pull, the target's registration with the load
+balancer and a slow first answer. Without it a good release could be stopped seconds before
+its targets pass, and roll back."""
+
+ROLLOUT_BATCH_BUDGET_SECONDS: Final = 125
+"""A rollout batch (task start + worst-case time to healthy + drain) must fit in this with the
+defaults, before the app's own warm-up: 60 + (3 x 10 + 5) + 30 (aws_ecs_patterns: 545 s)."""

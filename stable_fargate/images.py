@@ -21,7 +21,7 @@ from stable_fargate.errors import ConfigError
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _REPOSITORY = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
-_ACCOUNT = re.compile(r"^\d{12}$")
+_ACCOUNT = re.compile(r"[0-9]{12}")
 
 PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 """What an environment account may do to a release repository: pull, nothing else."""
@@ -35,10 +35,10 @@ def check_image_version(service: str, version: object) -> str:
             "Give an immutable release tag such as v1.4.2 or a digest sha256:<64 hex>.",
         )
     if version.startswith("sha256:"):
-        if not _DIGEST.match(version):
+        if not _DIGEST.fullmatch(version):
             raise ConfigError(service, "image digest", version, "A digest is sha256: followed by 64 lower-case hex digits.")
         return version
-    if not _TAG.match(version):
+    if not _TAG.fullmatch(version):
         raise ConfigError(service, "image tag", version, "Use letters, digits, '.', '_' and '-' (at most 128), e.g. v1.4.2.")
     lowered = version.lower()
     if lowered in defaults.MOVING_TAGS or any(lowered.startswith(f"{t}-") for t in ("latest", "main", "master")):
@@ -69,7 +69,7 @@ class ImageRef:
     @classmethod
     def release(cls, repository_name: str, version: str, *, registry: AccountRegion) -> ImageRef:
         """An image in a HardenedRepository of the registry account, by tag or digest."""
-        if not _REPOSITORY.match(repository_name):
+        if not _REPOSITORY.fullmatch(repository_name):
             raise ConfigError(
                 f"image {repository_name}", "repository", repository_name, "Use an ECR repository name such as portfolio-api."
             )
@@ -125,12 +125,24 @@ class HardenedRepository(Construct):
     IMMUTABLE tags (a tag, once pushed, always means the same bytes), scan on push, KMS
     encryption, a lifecycle policy, and pull rights for the listed environment accounts only.
 
+    The lifecycle policy, in priority order (ECR evaluates all rules together; an image that a
+    higher-priority rule's selection matches can never be expired by a lower one):
+
+    1. one rule per ``protected_tags`` entry, selecting exactly that tag and keeping
+       ``defaults.PROTECTED_TAG_COUNT`` image: the releases the environments run can never
+       expire, however many releases and candidates come after them;
+    2. untagged images expire after ``untagged_expiry_days``;
+    3. pre-releases (``v*-*``) keep the newest ``defaults.KEEP_PRERELEASE_IMAGES``;
+    4. releases (``v*``) expire ``release_retention_days`` after their push: an age rule counts
+       nothing, so candidates can never push a release out.
+
     :param repository_name: the ECR repository name.
     :param pull_accounts: the environment accounts that may pull (12-digit ids; no ``*``).
     :param encryption_key: the registry's KMS key.
-    :param keep_release_images: release images (tags starting ``v``) kept; pre-releases
-        (``v*-*``) have their own rule before it, keeping ``defaults.KEEP_PRERELEASE_IMAGES``.
-        Default: ``defaults.KEEP_RELEASE_IMAGES``.
+    :param protected_tags: the tags the environments run (every environment's ``images`` entry
+        for this repository). Default: none. The guarantee holds once the registry stack is
+        deployed with the current cdk.json, so deploy it before the environments.
+    :param release_retention_days: Default: ``defaults.RELEASE_IMAGE_RETENTION_DAYS`` (365).
     :param untagged_expiry_days: days after which untagged images expire.
         Default: ``defaults.UNTAGGED_IMAGE_EXPIRY_DAYS``.
     :param retain: keep the repository and its images when the stack deletes or replaces it.
@@ -145,27 +157,45 @@ class HardenedRepository(Construct):
         repository_name: str,
         pull_accounts: Sequence[str],
         encryption_key: kms.IKey,
-        keep_release_images: int = defaults.KEEP_RELEASE_IMAGES,
+        protected_tags: Sequence[str] = (),
+        release_retention_days: int = defaults.RELEASE_IMAGE_RETENTION_DAYS,
         untagged_expiry_days: int = defaults.UNTAGGED_IMAGE_EXPIRY_DAYS,
         retain: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         subject = f"repository {repository_name}"
-        if not _REPOSITORY.match(repository_name):
+        if not _REPOSITORY.fullmatch(repository_name):
             raise ConfigError(subject, "repository_name", repository_name, "Use lower-case letters, digits, '-', '_', '.' and '/'.")
         if not pull_accounts:
             raise ConfigError(subject, "pull_accounts", list(pull_accounts), "List the environment accounts that pull this image.")
         for account in pull_accounts:
-            if not isinstance(account, str) or not _ACCOUNT.match(account):
+            if not isinstance(account, str) or not _ACCOUNT.fullmatch(account):
                 raise ConfigError(
                     subject, "pull_accounts", account,
                     "Give 12-digit account ids; a wildcard would let any AWS account pull your images.",
                 )
-        if keep_release_images < 1:
-            raise ConfigError(subject, "keep_release_images", keep_release_images, "Keep at least one release image to roll back to.")
+        for tag in protected_tags:
+            if not isinstance(tag, str) or not _TAG.fullmatch(tag) or "*" in tag:
+                raise ConfigError(
+                    subject, "protected_tags", tag, "Give the exact release tags the environments run (v1.4.2), no digests or wildcards."
+                )
+        if release_retention_days < 1:
+            raise ConfigError(subject, "release_retention_days", release_retention_days, "Keep releases at least one day.")
         if untagged_expiry_days < 1:
             raise ConfigError(subject, "untagged_expiry_days", untagged_expiry_days, "Use at least 1 day.")
 
+        self.protected_tags = tuple(sorted(dict.fromkeys(protected_tags)))
+        protections = [
+            ecr.LifecycleRule(
+                rule_priority=priority,
+                description=f"Protect {tag}: an environment runs it",
+                tag_status=ecr.TagStatus.TAGGED,
+                tag_pattern_list=[tag],
+                max_image_count=defaults.PROTECTED_TAG_COUNT,
+            )
+            for priority, tag in enumerate(self.protected_tags, start=1)
+        ]
+        first = len(protections) + 1
         self.repository = ecr.Repository(
             self,
             "Repository",
@@ -177,25 +207,26 @@ class HardenedRepository(Construct):
             removal_policy=removal_policy(retain),
             empty_on_delete=not retain,
             lifecycle_rules=[
+                *protections,
                 ecr.LifecycleRule(
-                    rule_priority=1,
+                    rule_priority=first,
                     description=f"Expire untagged images after {untagged_expiry_days} days",
                     tag_status=ecr.TagStatus.UNTAGGED,
                     max_image_age=Duration.days(untagged_expiry_days),
                 ),
                 ecr.LifecycleRule(
-                    rule_priority=2,
+                    rule_priority=first + 1,
                     description=f"Keep the last {defaults.KEEP_PRERELEASE_IMAGES} pre-release images",
                     tag_status=ecr.TagStatus.TAGGED,
                     tag_pattern_list=[defaults.PRERELEASE_TAG_PATTERN],
                     max_image_count=defaults.KEEP_PRERELEASE_IMAGES,
                 ),
                 ecr.LifecycleRule(
-                    rule_priority=3,
-                    description=f"Keep the last {keep_release_images} release images",
+                    rule_priority=first + 2,
+                    description=f"Expire release images {release_retention_days} days after their push",
                     tag_status=ecr.TagStatus.TAGGED,
                     tag_prefix_list=[defaults.RELEASE_TAG_PREFIX],
-                    max_image_count=keep_release_images,
+                    max_image_age=Duration.days(release_retention_days),
                 ),
             ],
         )

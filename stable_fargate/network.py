@@ -24,8 +24,19 @@ PRIVATE_SUBNET_GROUP = "App"
 """Subnet group of tasks, interface endpoints and data stores."""
 
 
+def ecr_layer_bucket(region: str) -> str:
+    """The S3 bucket ECR serves image layers from in ``region``; an S3 gateway endpoint policy
+    must allow ``s3:GetObject`` on it or image pulls fail
+    (https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html, "Create the
+    Amazon S3 gateway endpoint")."""
+    return f"prod-{region}-starport-layer-bucket"
+
+
 class PlatformKey(Construct):
     """The environment's KMS key for logs, queues, topics and buckets, rotated yearly.
+
+    CloudWatch Logs may use it for this account's log groups. CloudWatch alarms get their
+    grant from the :class:`~stable_fargate.alarms.AlarmTopic` that needs it.
 
     :param description: what the key protects.
     :param retain: keep the key when the stack deletes it. Default: True (data encrypted
@@ -54,16 +65,6 @@ class PlatformKey(Construct):
                         "kms:EncryptionContext:aws:logs:arn": f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*"
                     }
                 },
-            )
-        )
-        # CloudWatch alarms publish to topics encrypted with this key.
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarms",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
             )
         )
 
@@ -95,6 +96,7 @@ class PrivateNetwork(Construct):
         retain_logs: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
+        stack = Stack.of(self)
         subject = f"network {construct_id}"
         try:
             network = ipaddress.IPv4Network(cidr)
@@ -175,9 +177,39 @@ class PrivateNetwork(Construct):
                 open=False,
                 private_dns_enabled=True,
             )
+            # Only this account's principals may use the endpoint (a stolen credential of
+            # another account cannot carry data out through it).
+            self.interface_endpoints[service].add_to_policy(
+                iam.PolicyStatement(
+                    sid="OnlyThisAccountsPrincipals",
+                    principals=[iam.AnyPrincipal()],
+                    actions=["*"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"aws:PrincipalAccount": stack.account}},
+                )
+            )
         # ECR keeps image layers in S3: the gateway endpoint is the pull path without NAT.
+        # Without NAT it is also the only way out to S3, so it reaches ECR's layer bucket of
+        # this region and this account's own buckets, and nothing else.
         self.s3_endpoint = self.vpc.add_gateway_endpoint(
             "S3Endpoint", service=ec2.GatewayVpcEndpointAwsService.S3, subnets=[self.private_subnets]
+        )
+        self.s3_endpoint.add_to_policy(
+            iam.PolicyStatement(
+                sid="EcrImageLayers",
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:GetObject"],
+                resources=[f"arn:{stack.partition}:s3:::{ecr_layer_bucket(stack.region)}/*"],
+            )
+        )
+        self.s3_endpoint.add_to_policy(
+            iam.PolicyStatement(
+                sid="ThisAccountsBuckets",
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:*"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:ResourceAccount": stack.account, "aws:PrincipalAccount": stack.account}},
+            )
         )
 
 

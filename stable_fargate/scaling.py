@@ -1,23 +1,35 @@
-"""Queue scaling that keeps pace: backlog per task, scale from zero, and a burst fast path.
+"""Queue scaling that keeps pace: backlog per task, waking from zero, and a burst fast path.
 
-Two policies on one scalable target, both driven by the queue (one signal per direction;
-no CPU policy pulling the other way):
+Three policies on one scalable target, all driven by the queue (one signal per direction; no
+CPU policy pulling the other way):
 
 * **Target tracking on backlog per task**, AWS's recommended worker signal:
-  ``(visible + in-flight messages) / RunningTaskCount`` (Container Insights), with the
-  target ``ceil(acceptable latency / average processing time)`` messages per task. CDK's L2
-  refuses metric math in target tracking, so the CloudFormation policy is emitted directly.
-  It scales out and, alone, scales in.
-* **Burst fast path, which also scales from zero**: target tracking waits for three one-minute
-  datapoints and moves in proportion to the tasks already running, so from zero it never
-  moves and a sudden batch waits minutes. A step policy on one-minute visible messages adds
-  the *shortfall*: the tasks that drain the visible backlog within the acceptable latency
-  (``ceil(visible / target)``) minus the tasks already wanted, capped at the maximum. From
-  zero the shortfall is at least one, so the same policy starts the first task.
-  ``ChangeInCapacity`` with positive steps only: a stale datapoint can make it add a task too
-  many (target tracking removes it, damped by the 300 s scale-in cooldown), never remove one.
-  An ``ExactCapacity`` band would cut capacity whenever the lagging metric said less than
-  what is already running.
+  ``(visible + in-flight messages) / RunningTaskCount`` (Container Insights), with the target
+  ``ceil(acceptable latency / average processing time)`` messages per task. CDK's L2 refuses
+  metric math in target tracking, so the CloudFormation policy is emitted directly. It scales
+  out in proportion and, alone, scales in. With no task running the division has no
+  datapoint and target tracking does nothing, which is why waking is a policy of its own.
+* **Wake from zero, on SQS's own metrics only.** Container Insights and ``AWS/ECS`` may publish
+  nothing for a service that runs no task, and it is not established that metric math ``FILL``
+  invents a series that has no datapoints, so waking must not read them. SQS publishes every
+  metric of an *active* queue each minute (a queue that holds messages is active), so "nobody
+  consumes" is read from the queue itself: messages are visible, none is in flight and no
+  ``ReceiveMessage`` call (received or empty) was made in the minute. The step policy then sets
+  the **exact** capacity that drains the visible backlog within the latency,
+  ``ceil(visible / target)``: re-invoked every minute while the alarm stays in ALARM (tasks
+  still starting), an exact capacity sets the same number again instead of adding it again.
+* **Burst fast path while consuming.** Target tracking waits for three one-minute datapoints;
+  a step policy on one-minute data adds the *shortfall* ``ceil(visible / target) - desired``
+  (``desired`` is Container Insights' DesiredTaskCount, which exists while tasks run; without a
+  datapoint the expression has none and nothing happens). It acts only while some task
+  consumes, so it never competes with the wake policy. ``ChangeInCapacity`` with positive steps
+  only, and a cooldown of ``defaults.BURST_COOLDOWN_SECONDS`` that covers the metric lag:
+  CloudWatch re-invokes a scaling action every minute while the alarm is in ALARM, and the
+  DesiredTaskCount datapoints read in the next two minutes still predate the step. Application
+  Auto Scaling counts the capacity a step added during its cooldown as part of the desired
+  capacity for the next step, so a re-trigger from stale data adds nothing (same step) or only
+  the difference (a larger step), never the shortfall twice
+  (https://docs.aws.amazon.com/autoscaling/application/userguide/step-scaling-policy-overview.html#step-scaling-cooldown).
 
 The pure functions (targets, bands) are separated from the CDK helpers so they can be tested
 and reasoned about without a template.
@@ -121,10 +133,11 @@ def burst_steps(*, max_tasks: int, max_steps: int = defaults.MAX_STEP_ADJUSTMENT
     return tuple(steps)
 
 
-def burst_shortfall(*, visible: int, desired: int, target: int) -> int:
+def burst_shortfall(*, visible: int, desired: int, target: int, consuming: bool = True) -> int:
     """The burst alarm's metric, in Python: tasks missing to drain ``visible`` messages within
-    the acceptable latency, given ``desired`` tasks wanted (0 when they suffice)."""
-    if visible > desired * target:
+    the acceptable latency, given ``desired`` tasks wanted (0 when they suffice, or when no
+    task consumes: waking is the wake policy's job)."""
+    if consuming and visible > desired * target:
         return tasks_to_drain(visible, target) - desired
     return 0
 
@@ -214,10 +227,26 @@ def backlog_target_tracking(
     )
 
 
-def _visible(queue: sqs.IQueue) -> cloudwatch.Metric:
-    return queue.metric_approximate_number_of_messages_visible(
-        period=Duration.seconds(defaults.SCALING_PERIOD_SECONDS), statistic="Maximum"
-    )
+def _queue_metric(queue: sqs.IQueue, metric_name: str, statistic: str) -> cloudwatch.Metric:
+    return queue.metric(metric_name, period=Duration.seconds(defaults.SCALING_PERIOD_SECONDS), statistic=statistic)
+
+
+def _queue_signals(queue: sqs.IQueue) -> dict[str, cloudwatch.IMetric]:
+    """The SQS metrics the wake and burst alarms read: all published for an active queue."""
+    return {
+        "visible": _queue_metric(queue, "ApproximateNumberOfMessagesVisible", "Maximum"),
+        "inflight": _queue_metric(queue, "ApproximateNumberOfMessagesNotVisible", "Maximum"),
+        "received": _queue_metric(queue, "NumberOfMessagesReceived", "Sum"),
+        "empty": _queue_metric(queue, "NumberOfEmptyReceives", "Sum"),
+    }
+
+
+NOBODY_CONSUMES = "visible > 0 AND inflight == 0 AND (FILL(received, 0) + FILL(empty, 0)) == 0"
+"""Metric math: messages wait and no task holds one or even asked for one in the minute. The
+FILLs only guard against a single missing datapoint; the decision rests on ``visible``."""
+
+SOMEBODY_CONSUMES = "(inflight > 0 OR (FILL(received, 0) + FILL(empty, 0)) > 0)"
+"""Metric math: some task holds a message or called ReceiveMessage in the minute."""
 
 
 def _desired(cluster_name: str, service_name: str) -> cloudwatch.Metric:
@@ -228,6 +257,72 @@ def _desired(cluster_name: str, service_name: str) -> cloudwatch.Metric:
         period=Duration.seconds(defaults.SCALING_PERIOD_SECONDS),
         statistic="Maximum",
     )
+
+
+def wake_bands(*, max_tasks: int, max_steps: int = defaults.MAX_STEP_ADJUSTMENTS) -> tuple[Step, ...]:
+    """Steps of the wake policy over ``ceil(visible / target)`` (always >= 1 when it fires):
+    a value in ``[lower, upper)`` sets the exact capacity ``add`` (here: the capacity, not an
+    addition), the smallest band value that is at least the value, so waking never starts
+    fewer tasks than the backlog needs (the scalable target caps it at the maximum)."""
+    capacities = burst_additions(max_tasks=max_tasks, max_steps=max_steps)
+    steps: list[Step] = []
+    for i, capacity in enumerate(capacities):
+        lower = 0 if i == 0 else capacities[i - 1] + 1
+        upper = capacity + 1 if i + 1 < len(capacities) else None
+        steps.append(Step(lower=lower, upper=upper, add=capacity))
+    return tuple(steps)
+
+
+def wake_capacity(bands: tuple[Step, ...], *, visible: int, in_flight: int, polls: int, target: int) -> int:
+    """The wake policy in Python: the exact capacity it sets (0: the alarm does not fire)."""
+    if visible <= 0 or in_flight > 0 or polls > 0:
+        return 0
+    return burst_addition(bands, tasks_to_drain(visible, target))
+
+
+def wake_step_scaling(
+    scope: Construct,
+    construct_id: str,
+    *,
+    scalable_target: appscaling.IScalableTarget,
+    queue: sqs.IQueue,
+    service_name: str,
+    target: int,
+    bands: tuple[Step, ...],
+) -> tuple[appscaling.StepScalingAction, cloudwatch.Alarm]:
+    """Wake from zero on SQS metrics alone: nobody consumes -> exact ``ceil(visible / target)``."""
+    action = appscaling.StepScalingAction(
+        scope,
+        construct_id,
+        scaling_target=scalable_target,
+        adjustment_type=appscaling.AdjustmentType.EXACT_CAPACITY,
+        cooldown=Duration.seconds(defaults.SCALE_OUT_COOLDOWN_SECONDS),
+        metric_aggregation_type=appscaling.MetricAggregationType.MAXIMUM,
+    )
+    for band in bands:
+        action.add_adjustment(adjustment=band.add, lower_bound=band.lower, upper_bound=band.upper)
+    signal = cloudwatch.MathExpression(
+        expression=f"IF({NOBODY_CONSUMES}, CEIL(visible / {target}), 0)",
+        using_metrics=dict(_queue_signals(queue)),
+        label="Tasks to start: messages wait and no task consumes",
+        period=Duration.seconds(defaults.SCALING_PERIOD_SECONDS),
+    )
+    alarm = cloudwatch.Alarm(
+        scope,
+        f"{construct_id}Alarm",
+        alarm_description=(
+            f"{service_name}: messages wait and no task consumes them (none in flight, no receive call in the "
+            "minute); start the tasks that drain them within the acceptable latency."
+        ),
+        metric=signal,
+        threshold=0,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluation_periods=1,
+        datapoints_to_alarm=1,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+    alarm.add_alarm_action(cw_actions.ApplicationScalingAction(action))
+    return action, alarm
 
 
 def burst_step_scaling(
@@ -241,25 +336,28 @@ def burst_step_scaling(
     target: int,
     steps: tuple[Step, ...],
 ) -> tuple[appscaling.StepScalingAction, cloudwatch.Alarm]:
-    """The burst fast path (and scale from zero): add the shortfall on one-minute data.
+    """The burst fast path while tasks consume: add the shortfall on one-minute data.
 
-    The alarm's metric is ``ceil(visible / target) - desired`` while the tasks wanted cannot
-    drain the visible backlog within the latency, else 0. ``desired`` is Container Insights'
-    DesiredTaskCount; a service at zero may publish nothing, which FILL reads as zero.
+    The alarm's metric is ``ceil(visible / target) - desired`` while some task consumes and the
+    tasks wanted cannot drain the visible backlog within the latency, else 0. ``desired`` has
+    no FILL: without a Container Insights datapoint the expression has none and the policy
+    does nothing (waking from zero is the wake policy's job, on SQS metrics alone).
     """
     action = appscaling.StepScalingAction(
         scope,
         construct_id,
         scaling_target=scalable_target,
         adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
-        cooldown=Duration.seconds(defaults.SCALE_OUT_COOLDOWN_SECONDS),
+        cooldown=Duration.seconds(defaults.BURST_COOLDOWN_SECONDS),
         metric_aggregation_type=appscaling.MetricAggregationType.MAXIMUM,
     )
     for step in steps:
         action.add_adjustment(adjustment=step.add, lower_bound=step.lower, upper_bound=step.upper)
     signal = cloudwatch.MathExpression(
-        expression=f"IF(visible > FILL(desired, 0) * {target}, CEIL(visible / {target}) - FILL(desired, 0), 0)",
-        using_metrics={"visible": _visible(queue), "desired": _desired(cluster_name, service_name)},
+        expression=(
+            f"IF({SOMEBODY_CONSUMES} AND visible > desired * {target}, CEIL(visible / {target}) - desired, 0)"
+        ),
+        using_metrics={**_queue_signals(queue), "desired": _desired(cluster_name, service_name)},
         label="Tasks missing to drain the visible backlog within the acceptable latency",
         period=Duration.seconds(defaults.SCALING_PERIOD_SECONDS),
     )
@@ -268,7 +366,7 @@ def burst_step_scaling(
         f"{construct_id}Alarm",
         alarm_description=(
             f"{service_name}: the visible backlog needs more tasks than are wanted to drain within the acceptable "
-            "latency (or messages wait and no task runs); add the missing tasks."
+            "latency; add the missing tasks."
         ),
         metric=signal,
         threshold=0,

@@ -23,6 +23,16 @@ def load_parameters(config: AppConfig) -> ParameterSets:
     return load_parameter_sets(config.raw.get("parameters"), config.environments)
 
 
+def referenced_tags(config: AppConfig) -> dict[str, list[str]]:
+    """repository -> every tag some environment runs (the registry's lifecycle protects them)."""
+    tags: dict[str, list[str]] = {}
+    for env in config.environments:
+        for service, tag in env.images.items():
+            if not tag.startswith("sha256:") and tag not in tags.setdefault(service, []):
+                tags[service].append(tag)
+    return tags
+
+
 @dataclass(frozen=True)
 class BuiltApp:
     """What build_app loaded and composed, so that nothing is loaded twice."""
@@ -44,7 +54,10 @@ def build_app(app: App, config: AppConfig | None = None) -> BuiltApp:
         app,
         "Registry",
         pull_accounts=config.accounts,
+        protected_tags=referenced_tags(config),
         env=Environment(account=config.tooling.account, region=config.tooling.region),
+        # The registry holds every release: deleting it by accident deletes every environment's images.
+        termination_protection=True,
     )
     parameters = load_parameters(config)
     stages = {

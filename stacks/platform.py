@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Stack
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from stable_fargate import EnvironmentSpec
+from stable_fargate.alarms import AlarmTopic
 from stable_fargate.network import HardenedCluster, PlatformKey, PrivateNetwork
 
 
@@ -35,11 +35,9 @@ class PlatformStack(Stack):
             retain_logs=environment.retain_data,
         )
         self.cluster = HardenedCluster(self, "Cluster", vpc=self.network.vpc)
-        # One encrypted, TLS-only topic per environment for every service's alarms.
-        self.alarm_topic = sns.Topic(
-            self,
-            "AlarmTopic",
-            display_name=f"stable_fargate {environment.name} alarms",
-            master_key=self.key.key,
-            enforce_ssl=True,
+        # One encrypted, TLS-only topic per environment for every service's alarms, which
+        # CloudWatch alarms of this account and region may publish to.
+        self.alarms = AlarmTopic(
+            self, "AlarmTopic", key=self.key.key, display_name=f"stable_fargate {environment.name} alarms"
         )
+        self.alarm_topic = self.alarms.topic

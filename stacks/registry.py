@@ -4,7 +4,7 @@ pull-through cache for ECR Public."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_cdk import Stack
@@ -28,9 +28,12 @@ class RegistryStack(Stack):
         construct_id: str,
         *,
         pull_accounts: Sequence[str],
+        protected_tags: Mapping[str, Sequence[str]],
         repository_names: Sequence[str] = SAMPLE_REPOSITORIES,
         **kwargs: Any,
     ) -> None:
+        """:param protected_tags: repository -> the tags the environments run (from cdk.json);
+        the lifecycle policy never expires them."""
         super().__init__(scope, construct_id, **kwargs)
         self.key = PlatformKey(self, "RegistryKey", description="Encrypts the release image repositories")
         self.repositories = {
@@ -39,6 +42,7 @@ class RegistryStack(Stack):
                 "".join(part.capitalize() for part in name.split("-")),
                 repository_name=name,
                 pull_accounts=pull_accounts,
+                protected_tags=protected_tags.get(name, ()),
                 encryption_key=self.key.key,
             )
             for name in repository_names

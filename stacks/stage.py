@@ -32,10 +32,17 @@ class EnvironmentStage(Stage):
             **kwargs,
         )
         self.environment = environment
-        self.platform = PlatformStack(self, "Platform", environment=environment)
+        # Every stack of an environment holds data (keys, logs, queues, access logs), and the
+        # Api and Workers stacks read the Platform's outputs by weak reference
+        # (Fn::GetStackOutput), which does not stop Platform from being deleted or replaced
+        # under them: production stacks are termination-protected.
+        protected = environment.production
+        self.platform = PlatformStack(self, "Platform", environment=environment, termination_protection=protected)
         self.api = ApiStack(
-            self, "Api", platform=self.platform, environment=environment, registry=config.tooling, parameters=parameters
+            self, "Api", platform=self.platform, environment=environment, registry=config.tooling, parameters=parameters,
+            termination_protection=protected,
         )
         self.workers = WorkersStack(
-            self, "Workers", config=config, environment=environment, platform=self.platform, parameters=parameters
+            self, "Workers", config=config, environment=environment, platform=self.platform, parameters=parameters,
+            termination_protection=protected,
         )

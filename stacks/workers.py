@@ -25,6 +25,9 @@ RECONCILIATION = "reconciliation"
 RECONCILIATION_SCHEDULE = "0 2 * * ? *"
 RECONCILIATION_TIME_ZONE = "Europe/London"
 """Nightly at 02:00 London time, summer and winter: after the ledger's end-of-day close."""
+RECONCILIATION_MAX_RUNTIME = Duration.hours(1)
+"""A night's reconciliation takes about 20 minutes; past an hour it is hung, and must not still
+run when the trading day opens."""
 
 
 class WorkersStack(Stack):
@@ -79,6 +82,7 @@ class WorkersStack(Stack):
             parameters=parameters.resolve(RECONCILIATION, environment.name),
             schedule=RECONCILIATION_SCHEDULE,
             time_zone=RECONCILIATION_TIME_ZONE,
+            max_runtime=RECONCILIATION_MAX_RUNTIME,
             cpu=sizing.cpu,
             memory_mib=sizing.memory_mib,
             **common,

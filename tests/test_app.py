@@ -108,7 +108,7 @@ def test_stateful_resources_are_retained_in_staging_and_prod(sample_app: SampleA
         resources = template_json(stack)["Resources"]
         for logical_id, resource in resources.items():
             if resource["Type"] in {"AWS::ECR::Repository", "AWS::KMS::Key", "AWS::SQS::Queue", "AWS::RDS::DBInstance"}:
-                expected = "Delete" if env == "dev" else "Retain"
+                expected = "Delete" if env == "dev" else "RetainExceptOnCreate"
                 assert resource.get("DeletionPolicy") == expected, f"{env}/{stack.node.id}/{logical_id}"
 
 

@@ -95,7 +95,7 @@ def test_repository_defaults(env_stack: Any) -> None:
     template.has_resource(
         "AWS::ECR::Repository",
         {
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": "RetainExceptOnCreate",
             "UpdateReplacePolicy": "Retain",
             "Properties": Match.object_like(
                 {
@@ -107,20 +107,15 @@ def test_repository_defaults(env_stack: Any) -> None:
         },
     )
     (repo,) = template.find_resources("AWS::ECR::Repository").values()
-    policy = repo["Properties"]["LifecyclePolicy"]["LifecyclePolicyText"]
-    assert f'"countNumber":{defaults.UNTAGGED_IMAGE_EXPIRY_DAYS}' in policy and '"tagStatus":"untagged"' in policy
-    assert f'"countNumber":{defaults.KEEP_RELEASE_IMAGES}' in policy
-    assert f'"tagPrefixList":["{defaults.RELEASE_TAG_PREFIX}"]' in policy
-    # Pre-releases have their own rule, before the release rule.
-    rules = json.loads(policy)["rules"]
-    assert [r["rulePriority"] for r in rules] == [1, 2, 3]
-    assert rules[1]["selection"] == {
-        "tagStatus": "tagged",
-        "tagPatternList": [defaults.PRERELEASE_TAG_PATTERN],
-        "countType": "imageCountMoreThan",
-        "countNumber": defaults.KEEP_PRERELEASE_IMAGES,
-    }
-    assert rules[2]["selection"]["tagPrefixList"] == [defaults.RELEASE_TAG_PREFIX]
+    rules = json.loads(repo["Properties"]["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
+    assert [(r["rulePriority"], r["selection"]) for r in rules] == [
+        # untagged images: a week
+        (1, {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 7}),
+        # candidates: the newest 20, by a rule of their own before the release rule
+        (2, {"tagStatus": "tagged", "tagPatternList": ["v*-*"], "countType": "imageCountMoreThan", "countNumber": 20}),
+        # releases: by age, so nothing a release rule counts can push a release out
+        (3, {"tagStatus": "tagged", "tagPrefixList": ["v"], "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 365}),
+    ]
     statements = repo["Properties"]["RepositoryPolicyText"]["Statement"]
     assert len(statements) == 1
     assert sorted(statements[0]["Action"]) == sorted(PULL_ACTIONS)
@@ -130,9 +125,36 @@ def test_repository_defaults(env_stack: Any) -> None:
 
 
 def test_repository_named_defaults_are_sane() -> None:
-    assert defaults.KEEP_RELEASE_IMAGES == 30
+    assert defaults.RELEASE_IMAGE_RETENTION_DAYS == 365
     assert defaults.UNTAGGED_IMAGE_EXPIRY_DAYS == 7
+    assert defaults.KEEP_PRERELEASE_IMAGES == 20
     assert defaults.RELEASE_TAG_PREFIX == "v"
+    assert defaults.PRERELEASE_TAG_PATTERN == "v*-*"
+    assert defaults.PROTECTED_TAG_COUNT == 1
+
+
+def test_referenced_tags_are_protected_before_every_other_rule(env_stack: Any) -> None:
+    template = repository_template(
+        env_stack("prod"), pull_accounts=["111111111111"], protected_tags=["v1.9.0-rc.1", "v1.8.0", "v1.8.0"]
+    )
+    (repo,) = template.find_resources("AWS::ECR::Repository").values()
+    rules = json.loads(repo["Properties"]["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
+    assert [(r["rulePriority"], r["selection"]) for r in rules[:2]] == [
+        (1, {"tagStatus": "tagged", "tagPatternList": ["v1.8.0"], "countType": "imageCountMoreThan", "countNumber": 1}),
+        (2, {"tagStatus": "tagged", "tagPatternList": ["v1.9.0-rc.1"], "countType": "imageCountMoreThan", "countNumber": 1}),
+    ]
+    assert [r["rulePriority"] for r in rules] == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("tag", ["v1.*", "sha256:" + "a" * 64, "v1.8.0\n", ""])
+def test_protected_tags_must_be_exact_tags(env_stack: Any, tag: str) -> None:
+    env = env_stack("prod")
+    key = PlatformKey(env.stack, "Key", description="test")
+    with pytest.raises(ConfigError, match="protected_tags"):
+        HardenedRepository(
+            env.stack, "Repo", repository_name="portfolio-api", encryption_key=key.key,
+            pull_accounts=["111111111111"], protected_tags=[tag.replace("\\n", "\n")],
+        )
 
 
 def test_repository_not_retained_when_asked(env_stack: Any) -> None:
@@ -146,7 +168,7 @@ def test_repository_not_retained_when_asked(env_stack: Any) -> None:
         ({"pull_accounts": []}, "pull_accounts"),
         ({"pull_accounts": ["*"]}, "pull_accounts"),
         ({"pull_accounts": ["1234"]}, "pull_accounts"),
-        ({"pull_accounts": ["111111111111"], "keep_release_images": 0}, "keep_release_images"),
+        ({"pull_accounts": ["111111111111"], "release_retention_days": 0}, "release_retention_days"),
         ({"pull_accounts": ["111111111111"], "untagged_expiry_days": 0}, "untagged_expiry_days"),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ def job_props(**overrides: Any) -> dict[str, Any]:
         "image": ImageRef.release("reconciliation", "v1.2.0", registry=REGISTRY),
         "schedule": "0 2 * * ? *",
         "time_zone": "Europe/London",
+        "max_runtime": Duration.hours(1),
     }
     props.update(overrides)
     return props
@@ -102,30 +104,21 @@ def test_construct_refuses_bad_schedule_and_zone(build: Any) -> None:
 # --- Schedule -----------------------------------------------------------------------------
 
 
-def test_schedule_runs_the_task_at_two_london_time_with_retries_and_dlq(build: Any) -> None:
+def test_schedule_starts_the_orchestrator_at_two_london_time_with_retries_and_dlq(build: Any) -> None:
     _, template = build()
     template.has_resource_properties(
         "AWS::Scheduler::Schedule",
         {
             "ScheduleExpression": "cron(0 2 * * ? *)",
             "ScheduleExpressionTimezone": "Europe/London",
-            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "FlexibleTimeWindow": {"Mode": "OFF"},  # on time, not "within a window"
             "State": "ENABLED",
             "Target": Match.object_like(
                 {
-                    "RetryPolicy": {
-                        "MaximumRetryAttempts": defaults.JOB_RETRY_ATTEMPTS,
-                        "MaximumEventAgeInSeconds": defaults.JOB_MAX_EVENT_AGE_SECONDS,
-                    },
+                    "Arn": {"Ref": Match.string_like_regexp("JobOrchestrator")},
+                    "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 3600},
                     "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [Match.string_like_regexp("JobFailedRuns"), "Arn"]}},
                     "RoleArn": {"Fn::GetAtt": [Match.string_like_regexp("JobSchedulerRole"), "Arn"]},
-                    "EcsParameters": Match.object_like(
-                        {
-                            "CapacityProviderStrategy": [{"CapacityProvider": defaults.JOB_CAPACITY_PROVIDER, "Weight": 1}],
-                            "EnableECSManagedTags": False,
-                            "NetworkConfiguration": {"AwsvpcConfiguration": Match.object_like({"AssignPublicIp": "DISABLED"})},
-                        }
-                    ),
                 }
             ),
         },
@@ -133,6 +126,26 @@ def test_schedule_runs_the_task_at_two_london_time_with_retries_and_dlq(build: A
     assert defaults.JOB_RETRY_ATTEMPTS == 3
     assert defaults.JOB_MAX_EVENT_AGE_SECONDS == 3600
     assert defaults.JOB_CAPACITY_PROVIDER == "FARGATE"
+
+
+def test_orchestrator_logs_everything_traces_and_times_out_after_the_max_runtime(build: Any) -> None:
+    job, template = build(max_runtime=Duration.minutes(30))
+    assert job.max_runtime_seconds == 1800
+    template.has_resource_properties(
+        "AWS::StepFunctions::StateMachine",
+        {
+            "LoggingConfiguration": Match.object_like({"Level": "ALL", "IncludeExecutionData": False}),
+            "TracingConfiguration": {"Enabled": True},
+        },
+    )
+    machine = next(iter(template.find_resources("AWS::StepFunctions::StateMachine").values()))
+    definition = json.loads("".join(p if isinstance(p, str) else "X" for p in machine["Properties"]["DefinitionString"]["Fn::Join"][1]))
+    # Run at most 1800 s; the orchestrator itself stops 15 minutes later (retries, cleanup).
+    assert definition["TimeoutSeconds"] == 1800 + 900
+    assert definition["States"]["Run"]["TimeoutSeconds"] == 1800
+    assert definition["States"]["Run"]["Resource"].endswith(":states:::ecs:runTask.sync")
+    assert definition["States"]["Run"]["Parameters"]["LaunchType"] == "FARGATE"  # no Spot mid-reconciliation
+    assert definition["StartAt"] == "FindRunningRun"
 
 
 def test_weekday_schedules_render_with_a_question_mark_day(build: Any) -> None:
@@ -179,7 +192,7 @@ def test_failed_runs_queue(build: Any) -> None:
     _, template = build()
     template.has_resource_properties(
         "AWS::SQS::Queue",
-        {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": defaults.FAILED_RUN_RETENTION_DAYS * 86400},
+        {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 14 * 86400},  # two weeks: past a long weekend
     )
     template.has_resource_properties(
         "AWS::SQS::QueuePolicy",
@@ -193,46 +206,32 @@ def test_failed_runs_queue(build: Any) -> None:
         },
     )
     queue = next(iter(template.find_resources("AWS::SQS::Queue").values()))
-    assert queue["DeletionPolicy"] == "Retain"
+    assert queue["DeletionPolicy"] == "RetainExceptOnCreate"
 
 
-def test_rule_catches_runs_that_fail(build: Any) -> None:
+def test_every_failed_run_pages_and_the_alarm_clears(build: Any) -> None:
     _, template = build()
-    template.has_resource_properties(
-        "AWS::Events::Rule",
-        {
-            "EventPattern": {
-                "source": ["aws.ecs"],
-                "detail-type": ["ECS Task State Change"],
-                "detail": {
-                    "clusterArn": [Match.any_value()],
-                    "taskDefinitionArn": [{"prefix": Match.string_like_regexp(r":task-definition/.*JobTaskDefinition.*:$")}],
-                    "lastStatus": ["STOPPED"],
-                    "$or": [
-                        {"containers": {"exitCode": [{"anything-but": 0}]}},
-                        {"stopCode": ["TaskFailedToStart"]},
-                    ],
-                },
-            },
-            "Targets": [Match.object_like({"Arn": {"Fn::GetAtt": [Match.string_like_regexp("JobFailedRuns"), "Arn"]}})],
-        },
-    )
+    (alarm,) = [a["Properties"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()]
+    expressions = [m["Expression"] for m in alarm["Metrics"] if "Expression" in m]
+    assert expressions == ["FILL(failed, 0) + FILL(timedout, 0) + FILL(aborted, 0) + FILL(records, 0)"]
+    metrics = {m["Id"]: m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m}
+    assert metrics == {
+        "failed": "ExecutionsFailed",
+        "timedout": "ExecutionsTimedOut",
+        "aborted": "ExecutionsAborted",
+        "records": "NumberOfMessagesSent",  # the scheduler's DLQ and the orchestrator's records
+    }
+    assert (alarm["Threshold"], alarm["ComparisonOperator"], alarm["EvaluationPeriods"]) == (1, "GreaterThanOrEqualToThreshold", 1)
+    assert alarm["TreatMissingData"] == "notBreaching"
+    (action,) = alarm["AlarmActions"]
+    assert alarm["OKActions"] == [action]
 
 
-def test_a_failed_run_alarms_to_the_environment_topic(build: Any) -> None:
-    _, template = build()
-    template.has_resource_properties(
-        "AWS::CloudWatch::Alarm",
-        {
-            "MetricName": "ApproximateNumberOfMessagesVisible",
-            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [Match.string_like_regexp("JobFailedRuns"), "QueueName"]}}],
-            "Threshold": 1,
-            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-            "Period": defaults.ALARM_PERIOD_SECONDS,
-            "EvaluationPeriods": defaults.ALARM_EVALUATION_PERIODS,
-            "AlarmActions": [{"Ref": Match.string_like_regexp("Topic")}],
-        },
-    )
+def test_max_runtime_is_required_and_bounded(build: Any) -> None:
+    with pytest.raises(ConfigError, match="reconciliation: max_runtime='30s'"):
+        build(max_runtime=Duration.seconds(30))
+    with pytest.raises(ConfigError, match="reconciliation: max_runtime='90000s'"):
+        build(max_runtime=Duration.hours(25))
 
 
 # --- Task ---------------------------------------------------------------------------------

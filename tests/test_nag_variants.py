@@ -43,7 +43,7 @@ def test_variants_are_nag_clean(tmp_path: Path) -> None:
     )
     ScheduledJob(
         stack, "Hourly", service_name="hourly-report", cluster=platform.cluster.cluster, image=image,
-        key=platform.key.key, alarm_topic=platform.alarm_topic, schedule="5 * * * ? *", time_zone="UTC",
+        key=platform.key.key, alarm_topic=platform.alarm_topic, schedule="5 * * * ? *", time_zone="UTC", max_runtime=Duration.minutes(30),
         command=["node", "report.js"], vpc_subnets=platform.network.private_subnets,
     )
     Validations.of(app).add_plugins(AwsSolutionsChecks(app), PCIDSS321Checks(app))

@@ -94,7 +94,7 @@ def test_key_rotates_and_alarm_topic_is_encrypted(platform: tuple[Any, Template]
     env, template = platform
     template.has_resource("AWS::KMS::Key", {
         "Properties": Match.object_like({"EnableKeyRotation": True}),
-        "DeletionPolicy": "Retain" if env.retain_data else "Delete",
+        "DeletionPolicy": "RetainExceptOnCreate" if env.retain_data else "Delete",
     })
     template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
     template.has_resource_properties(

@@ -142,7 +142,10 @@ def test_task_definition_is_hardened(env_stack: object) -> None:
     )
     template.has_resource(
         "AWS::Logs::LogGroup",
-        {"Properties": {"RetentionInDays": defaults.LOG_RETENTION_DAYS, "KmsKeyId": Match.any_value()}, "DeletionPolicy": "Retain"},
+        {
+            "Properties": {"RetentionInDays": defaults.LOG_RETENTION_DAYS, "KmsKeyId": Match.any_value()},
+            "DeletionPolicy": "RetainExceptOnCreate",
+        },
     )
 
 

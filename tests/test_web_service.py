@@ -4,7 +4,6 @@ and portfolio-api in every environment of the sample app."""
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -115,29 +114,33 @@ def _our_batch(warm_up: float = 0) -> int:
     return rollout_batch_seconds(
         health_check_interval_seconds=defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS,
         healthy_threshold=defaults.TARGET_HEALTHY_THRESHOLD,
+        health_check_timeout_seconds=defaults.TARGET_HEALTH_CHECK_TIMEOUT_SECONDS,
         deregistration_delay_seconds=defaults.WEB_LONGEST_REQUEST_SECONDS,
         warm_up_seconds=warm_up,
     )
 
 
 def test_rollout_batch_with_defaults_fits_the_budget() -> None:
-    assert _our_batch() == 60 + 2 * 10 + 30 == 110
-    assert _our_batch() <= defaults.ROLLOUT_BATCH_BUDGET_SECONDS
-    assert PATTERNS_ROLLOUT_BATCH_SECONDS == 60 + 5 * 30 + 300 == 510
+    # task start + worst-case time to healthy ((2 + 1) x 10 s + 5 s) + drain
+    assert _our_batch() == 60 + (3 * 10 + 5) + 30 == 125
+    assert _our_batch() <= defaults.ROLLOUT_BATCH_BUDGET_SECONDS == 125
+    assert PATTERNS_ROLLOUT_BATCH_SECONDS == 60 + (6 * 30 + 5) + 300 == 545
 
 
 @given(st.integers(min_value=0, max_value=defaults.WEB_MAX_WARM_UP_SECONDS))
-def test_rollout_batch_saves_the_same_400_s_whatever_the_warm_up(warm_up: int) -> None:
+def test_rollout_batch_saves_the_same_420_s_whatever_the_warm_up(warm_up: int) -> None:
     patterns = rollout_batch_seconds(
-        health_check_interval_seconds=30, healthy_threshold=5, deregistration_delay_seconds=300, warm_up_seconds=warm_up
+        health_check_interval_seconds=30, healthy_threshold=5, health_check_timeout_seconds=5,
+        deregistration_delay_seconds=300, warm_up_seconds=warm_up,
     )
-    assert patterns - _our_batch(warm_up) == PATTERNS_ROLLOUT_BATCH_SECONDS - _our_batch() == 400
+    assert patterns - _our_batch(warm_up) == PATTERNS_ROLLOUT_BATCH_SECONDS - _our_batch() == 420
 
 
 def test_service_exposes_its_rollout_batch(defaults_service: tuple[StableWebService, Template]) -> None:
     service, _ = defaults_service
-    assert service.rollout_batch_seconds == _our_batch(WARM_UP_SECONDS) == 155
-    assert service.health_check_grace_period.to_seconds() == WARM_UP_SECONDS + 2 * 10
+    assert service.rollout_batch_seconds == _our_batch(WARM_UP_SECONDS) == 170
+    # warm-up 45 + start allowance 30 + (2 + 1) x 10 s + 5 s timeout
+    assert service.health_check_grace_period.to_seconds() == 45 + 30 + 3 * 10 + 5 == 110
     assert service.deregistration_delay.to_seconds() == defaults.WEB_LONGEST_REQUEST_SECONDS
     assert service.stop_timeout.to_seconds() == defaults.WEB_LONGEST_REQUEST_SECONDS + defaults.WEB_STOP_MARGIN_SECONDS
 
@@ -187,7 +190,8 @@ def test_health_commands() -> None:
     assert shell[0] == "CMD-SHELL" and "http://127.0.0.1:3000/healthz" in shell[1] and shell[1].endswith("|| exit 1")
     node = node_health_command(3000, "/healthz")
     assert node[:3] == ["CMD", "node", "-e"]  # exec form: no shell, no curl
-    assert "http://127.0.0.1:3000/healthz" in node[3] and "AbortSignal.timeout(5000)" in node[3]
+    # The probe gives up a second before the 5 s container check timeout.
+    assert "http://127.0.0.1:3000/healthz" in node[3] and "AbortSignal.timeout(4000)" in node[3]
 
 
 # --- Task hardening -------------------------------------------------------------------------
@@ -239,8 +243,8 @@ def test_service_rollout_configuration(defaults_service: tuple[StableWebService,
             "LaunchType": "FARGATE",
             # Never a DesiredCount: a deploy would reset a scaled-out service to it.
             "DesiredCount": Match.absent(),
-            "HealthCheckGracePeriodSeconds": WARM_UP_SECONDS
-            + defaults.TARGET_HEALTHY_THRESHOLD * defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS,
+            # warm-up 45 + start allowance 30 + (healthy threshold 2 + 1) x 10 s + 5 s timeout
+            "HealthCheckGracePeriodSeconds": 110,
             "DeploymentConfiguration": {
                 "MinimumHealthyPercent": defaults.WEB_MIN_HEALTHY_PERCENT,
                 "MaximumPercent": defaults.WEB_MAX_HEALTHY_PERCENT,
@@ -313,8 +317,8 @@ def test_deployment_alarms(defaults_service: tuple[StableWebService, Template]) 
                 )
             },
         )
-    grace = WARM_UP_SECONDS + defaults.TARGET_HEALTHY_THRESHOLD * defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS
-    datapoints = math.ceil(grace / defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS) + 1
+    grace = 110
+    datapoints = 3  # ceil(110 / 60) + 1
     template.has_resource_properties(
         "AWS::CloudWatch::Alarm",
         {
@@ -434,7 +438,7 @@ def test_access_log_bucket(defaults_service: tuple[StableWebService, Template]) 
                     },
                 }
             ),
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": "RetainExceptOnCreate",
         },
     )
     template.has_resource_properties(
@@ -609,7 +613,7 @@ def test_overrides_are_honoured(tmp_path: Path) -> None:
     template.resource_count_is("AWS::WAFv2::WebACL", 0)
     template.has_resource_properties("AWS::CloudWatch::Alarm", {"AlarmActions": [{"Ref": Match.any_value()}]})
     template.has_resource("AWS::S3::Bucket", {"DeletionPolicy": "Delete"})
-    assert service.rollout_batch_seconds == _our_batch(600) - 30 + 90
+    assert service.rollout_batch_seconds == _our_batch(600) - 30 + 90 == 60 + 600 + 35 + 90
 
 
 def test_unresolved_tokens_skip_the_checks(tmp_path: Path) -> None:
@@ -632,7 +636,7 @@ def test_unresolved_tokens_skip_the_checks(tmp_path: Path) -> None:
     ("overrides", "field", "value", "fix"),
     [
         ({"warm_up": Duration.minutes(21)}, "warm_up", "1260s", "from 0 to 1200 s"),
-        ({"health_check_grace_period": Duration.seconds(30)}, "health_check_grace_period", "30s", "at least the warm-up (45s)"),
+        ({"health_check_grace_period": Duration.seconds(79)}, "health_check_grace_period", "79s", "(45s + 35s = 80s)"),
         ({"cpu": 512, "memory_mib": 512}, "memory_mib", 512, "1024, 2048, 3072, 4096"),
         ({"cpu": 300}, "cpu", 300, "Fargate CPU sizes"),
         ({"health_check_path": "healthz"}, "health_check_path", "healthz", "'/healthz'"),
@@ -669,7 +673,7 @@ def test_one_task_is_accepted_outside_production(tmp_path: Path) -> None:
 
 def test_zero_and_twenty_minute_warm_ups_are_accepted(tmp_path: Path) -> None:
     stack = _stack(tmp_path)
-    assert _service(stack, warm_up=Duration.seconds(0)).health_check_grace_period.to_seconds() == 20
+    assert _service(stack, warm_up=Duration.seconds(0)).health_check_grace_period.to_seconds() == 0 + 30 + 35
     other = _stack(tmp_path / "b")
     _service(other, warm_up=Duration.minutes(20))
 
@@ -683,7 +687,7 @@ def test_portfolio_api_runs_in_every_environment(sample_app: SampleApp, env_name
     stage = sample_app.stages[env_name]
     template = template_of(stage.api)
     sizing = environment.sizing("portfolio-api")
-    assert stage.api.web.rollout_batch_seconds == 155
+    assert stage.api.web.rollout_batch_seconds == 60 + 45 + 35 + 30 == 170
     template.has_resource_properties(
         "AWS::ECS::TaskDefinition",
         {
@@ -744,7 +748,7 @@ def test_missing_certificate_is_a_config_error(tmp_path: Path) -> None:
 
 def test_sub_second_warm_up_rounds_up(tmp_path: Path) -> None:
     service = _service(_stack(tmp_path), warm_up=Duration.millis(500))
-    assert service.health_check_grace_period.to_seconds() == 1 + 20
+    assert service.health_check_grace_period.to_seconds() == 1 + 30 + 35
 
 
 def test_library_wrappers_are_accepted_for_cluster_and_key(tmp_path: Path) -> None:

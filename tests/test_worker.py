@@ -13,7 +13,6 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
 from stable_fargate import AccountRegion, ConfigError, ImageRef, defaults
-from stable_fargate.scaling import burst_steps
 from stable_fargate.services.worker import (
     QUEUE_URL_KEY,
     TASK_PROTECTION_ACTIONS,
@@ -47,7 +46,7 @@ def worker_props(**overrides: Any) -> dict[str, Any]:
         "average_processing_time": Duration.seconds(2),
         "longest_processing_time": Duration.seconds(20),
         "acceptable_latency": Duration.seconds(60),
-        "min_tasks": 0,
+        "min_tasks": 1,
         "max_tasks": 20,
     }
     props.update(overrides)
@@ -106,7 +105,7 @@ def test_both_queues_refuse_non_tls_requests(build: Any) -> None:
         )
 
 
-@pytest.mark.parametrize(("retain", "policy"), [(True, "Retain"), (False, "Delete")])
+@pytest.mark.parametrize(("retain", "policy"), [(True, "RetainExceptOnCreate"), (False, "Delete")])
 def test_queues_are_retained_when_the_environment_keeps_data(build: Any, retain: bool, policy: str) -> None:
     _, template = build(retain_data=retain)
     queues = by_type(template, "AWS::SQS::Queue")
@@ -229,15 +228,15 @@ def test_invalid_fargate_size_is_refused(build: Any, cpu_memory: tuple[int, int]
 # --- Service and capacity -----------------------------------------------------------------
 
 
-def test_service_runs_on_spot_with_an_on_demand_base_in_production(build: Any) -> None:
+def test_service_runs_on_spot_with_an_on_demand_base_and_share(build: Any) -> None:
     worker, template = build(production=True)
-    assert worker.on_demand_base == defaults.ON_DEMAND_BASE_PRODUCTION == 1
+    assert worker.on_demand_base == 1  # the first task never waits for Spot capacity
     template.has_resource_properties(
         "AWS::ECS::Service",
         {
             "CapacityProviderStrategy": [
-                {"CapacityProvider": "FARGATE", "Base": 1, "Weight": 0},
-                {"CapacityProvider": "FARGATE_SPOT", "Weight": defaults.SPOT_WEIGHT},
+                {"CapacityProvider": "FARGATE", "Base": 1, "Weight": 1},  # one task in five on demand above the base
+                {"CapacityProvider": "FARGATE_SPOT", "Weight": 4},
             ],
             "DeploymentConfiguration": {
                 "MinimumHealthyPercent": defaults.WORKER_MIN_HEALTHY_PERCENT,
@@ -253,13 +252,29 @@ def test_service_runs_on_spot_with_an_on_demand_base_in_production(build: Any) -
     assert "LaunchType" not in service["Properties"]
 
 
-def test_non_production_is_all_spot(build: Any) -> None:
-    worker, template = build(env="dev", production=False)
-    assert worker.on_demand_base == defaults.ON_DEMAND_BASE_NON_PRODUCTION == 0
+def test_non_production_keeps_the_same_on_demand_fallback(build: Any) -> None:
+    # ECS does not fall back from Spot when Spot has no capacity: dev keeps a base too.
+    worker, template = build(env="dev", production=False, min_tasks=0)
+    assert worker.on_demand_base == 1
     template.has_resource_properties(
         "AWS::ECS::Service",
-        {"CapacityProviderStrategy": [{"CapacityProvider": "FARGATE", "Base": 0, "Weight": 0}, Match.any_value()]},
+        {"CapacityProviderStrategy": [{"CapacityProvider": "FARGATE", "Base": 1, "Weight": 1}, Match.any_value()]},
     )
+
+
+def test_an_explicit_zero_base_still_keeps_an_on_demand_share(build: Any) -> None:
+    _, template = build(env="dev", production=False, min_tasks=0, on_demand_base=0)
+    template.has_resource_properties(
+        "AWS::ECS::Service",
+        {"CapacityProviderStrategy": [{"CapacityProvider": "FARGATE", "Base": 0, "Weight": 1}, Match.any_value()]},
+    )
+
+
+def test_production_refuses_a_worker_that_scales_to_zero(build: Any) -> None:
+    with pytest.raises(ConfigError) as err:
+        build(production=True, min_tasks=0)
+    assert (err.value.subject, err.value.field, err.value.value) == ("portfolio-import", "min_tasks", 0)
+    assert "15 minutes" in str(err.value)
 
 
 def test_security_group_admits_nothing(build: Any) -> None:
@@ -273,7 +288,7 @@ def test_task_counts_are_checked(build: Any) -> None:
         build(min_tasks=5, max_tasks=2)
     assert (err.value.subject, err.value.field, err.value.value) == ("portfolio-import", "max_tasks", 2)
     with pytest.raises(ConfigError, match="max_tasks=0"):
-        build(min_tasks=0, max_tasks=0)
+        build(min_tasks=0, max_tasks=0, production=False)
     with pytest.raises(ConfigError, match="on_demand_base=-1"):
         build(on_demand_base=-1)
 
@@ -286,6 +301,7 @@ def test_processing_slower_than_latency_is_refused(build: Any) -> None:
 
 def test_construct_defaults() -> None:
     assert defaults.WORKER_MIN_TASKS == 0
+    assert defaults.WORKER_MIN_TASKS_PRODUCTION == 1
     assert defaults.WORKER_MAX_TASKS == 10
     assert defaults.VISIBILITY_TIMEOUT_FACTOR == 2
     assert defaults.WORKER_STOP_MARGIN_SECONDS == 10
@@ -295,7 +311,7 @@ def test_construct_defaults() -> None:
 
 
 def test_scalable_target_spans_min_to_max(build: Any) -> None:
-    _, template = build(min_tasks=0, max_tasks=20)
+    _, template = build(env="dev", production=False, min_tasks=0, max_tasks=20)
     template.has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalableTarget",
         {"MinCapacity": 0, "MaxCapacity": 20, "ScalableDimension": "ecs:service:DesiredCount", "ServiceNamespace": "ecs"},
@@ -364,86 +380,96 @@ def test_target_tracking_on_backlog_per_task_metric_math(build: Any) -> None:
 def test_one_signal_per_direction_no_cpu_policy(build: Any) -> None:
     _, template = build()
     policies = by_type(template, "AWS::ApplicationAutoScaling::ScalingPolicy")
-    assert len(policies) == 2
+    assert len(policies) == 3
     kinds = sorted(p["Properties"]["PolicyType"] for p in policies.values())
-    assert kinds == ["StepScaling", "TargetTrackingScaling"]
+    assert kinds == ["StepScaling", "StepScaling", "TargetTrackingScaling"]
     for policy in policies.values():
         config = policy["Properties"].get("TargetTrackingScalingPolicyConfiguration", {})
-        assert "PredefinedMetricSpecification" not in config
-        step_config = policy["Properties"].get("StepScalingPolicyConfiguration")
-        if step_config is not None:
-            # Only target tracking scales in: the step policy adds tasks and can never set a
-            # lower count (ExactCapacity could, whenever its lagging metric said less).
-            assert step_config["AdjustmentType"] == "ChangeInCapacity"
-            assert all(s["ScalingAdjustment"] > 0 for s in step_config["StepAdjustments"])
+        assert "PredefinedMetricSpecification" not in config  # no CPU policy pulling the other way
 
 
-def test_burst_adds_the_missing_tasks_from_one_minute_visible_messages(build: Any) -> None:
-    """The same step policy starts the first task from zero: with no task wanted, one visible
-    message is a shortfall of one."""
-    worker, template = build()
-    steps = burst_steps(max_tasks=20)
-    assert worker.burst_steps == steps
-    expected = []
-    for step in steps:
-        adjustment: dict[str, int] = {"MetricIntervalLowerBound": step.lower, "ScalingAdjustment": step.add}
-        if step.upper is not None:
-            adjustment["MetricIntervalUpperBound"] = step.upper
-        expected.append(adjustment)
+def _step_adjustments(template: Template, adjustment_type: str) -> list[dict[str, int]]:
+    (policy,) = [
+        p for p in by_type(template, "AWS::ApplicationAutoScaling::ScalingPolicy").values()
+        if p["Properties"].get("StepScalingPolicyConfiguration", {}).get("AdjustmentType") == adjustment_type
+    ]
+    config = policy["Properties"]["StepScalingPolicyConfiguration"]
+    assert config["MetricAggregationType"] == "Maximum"
+    return list(config["StepAdjustments"])
+
+
+def _alarm_with_expression(template: Template, fragment: str) -> dict[str, Any]:
+    (alarm,) = [
+        a["Properties"] for a in by_type(template, "AWS::CloudWatch::Alarm").values()
+        if any(fragment in m.get("Expression", "") for m in a["Properties"].get("Metrics", []))
+    ]
+    return alarm
+
+
+def test_wake_policy_sets_the_exact_capacity_from_sqs_metrics_alone(build: Any) -> None:
+    """From zero, Container Insights may publish nothing: waking reads only the queue's own
+    metrics, and re-invocations every minute set the same capacity instead of adding it again."""
+    _, template = build(max_tasks=3)
+    assert _step_adjustments(template, "ExactCapacity") == [
+        {"MetricIntervalLowerBound": 0, "MetricIntervalUpperBound": 2, "ScalingAdjustment": 1},
+        {"MetricIntervalLowerBound": 2, "MetricIntervalUpperBound": 3, "ScalingAdjustment": 2},
+        {"MetricIntervalLowerBound": 3, "ScalingAdjustment": 3},
+    ]
+    alarm = _alarm_with_expression(template, "CEIL(visible / 30), 0)")
+    expressions = [m["Expression"] for m in alarm["Metrics"] if "Expression" in m]
+    assert expressions == [
+        "IF(visible > 0 AND inflight == 0 AND (FILL(received, 0) + FILL(empty, 0)) == 0, CEIL(visible / 30), 0)"
+    ]
+    namespaces = {m["MetricStat"]["Metric"]["Namespace"] for m in alarm["Metrics"] if "MetricStat" in m}
+    assert namespaces == {"AWS/SQS"}  # nothing from ECS or Container Insights
+    names = {m["Id"]: (m["MetricStat"]["Metric"]["MetricName"], m["MetricStat"]["Stat"]) for m in alarm["Metrics"] if "MetricStat" in m}
+    assert names == {
+        "visible": ("ApproximateNumberOfMessagesVisible", "Maximum"),
+        "inflight": ("ApproximateNumberOfMessagesNotVisible", "Maximum"),
+        "received": ("NumberOfMessagesReceived", "Sum"),
+        "empty": ("NumberOfEmptyReceives", "Sum"),
+    }
+    assert (alarm["Threshold"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (0, 1, 1)
+
+
+def test_wake_bands_for_a_large_maximum_never_start_fewer_than_needed(build: Any) -> None:
+    worker, _ = build(max_tasks=50)
+    bands = worker.wake_bands
+    assert len(bands) <= 20  # Application Auto Scaling's step quota
+    for needed in range(1, 60):
+        started = next(b.add for b in bands if needed >= b.lower and (b.upper is None or needed < b.upper))
+        assert started >= min(needed, 50)
+
+
+def test_burst_adds_the_missing_tasks_while_tasks_consume(build: Any) -> None:
+    _, template = build(max_tasks=3)
+    # A shortfall of 1 adds 1, of 2 adds 2, of 3 or more adds 3 (capped at max_tasks).
+    assert _step_adjustments(template, "ChangeInCapacity") == [
+        {"MetricIntervalLowerBound": 0, "MetricIntervalUpperBound": 2, "ScalingAdjustment": 1},
+        {"MetricIntervalLowerBound": 2, "MetricIntervalUpperBound": 3, "ScalingAdjustment": 2},
+        {"MetricIntervalLowerBound": 3, "ScalingAdjustment": 3},
+    ]
     template.has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalingPolicy",
-        {
-            "StepScalingPolicyConfiguration": {
-                "AdjustmentType": "ChangeInCapacity",
-                "Cooldown": defaults.SCALE_OUT_COOLDOWN_SECONDS,
-                "MetricAggregationType": "Maximum",
-                "StepAdjustments": expected,
-            }
-        },
+        {"StepScalingPolicyConfiguration": Match.object_like({"AdjustmentType": "ChangeInCapacity", "Cooldown": 180})},
     )
-    template.has_resource_properties(
-        "AWS::CloudWatch::Alarm",
-        {
-            "Threshold": 0,
-            "EvaluationPeriods": 1,
-            "DatapointsToAlarm": 1,
-            "Metrics": Match.array_with(
-                [
-                    Match.object_like(
-                        {
-                            "Expression": "IF(visible > FILL(desired, 0) * 30, CEIL(visible / 30) - FILL(desired, 0), 0)",
-                            "ReturnData": True,
-                        }
-                    ),
-                    Match.object_like(
-                        {
-                            "Id": "visible",
-                            "MetricStat": Match.object_like(
-                                {
-                                    "Metric": Match.object_like({"MetricName": "ApproximateNumberOfMessagesVisible"}),
-                                    "Period": defaults.SCALING_PERIOD_SECONDS,
-                                    "Stat": "Maximum",
-                                }
-                            ),
-                        }
-                    ),
-                    Match.object_like(
-                        {
-                            "Id": "desired",
-                            "MetricStat": Match.object_like({"Metric": Match.object_like({"MetricName": "DesiredTaskCount"})}),
-                        }
-                    ),
-                ]
-            ),
-        },
-    )
+    alarm = _alarm_with_expression(template, "- desired")
+    expressions = [m["Expression"] for m in alarm["Metrics"] if "Expression" in m]
+    # No FILL on desired: without a Container Insights datapoint the burst does nothing.
+    assert expressions == [
+        "IF((inflight > 0 OR (FILL(received, 0) + FILL(empty, 0)) > 0) AND visible > desired * 30, "
+        "CEIL(visible / 30) - desired, 0)"
+    ]
+    desired = next(m for m in alarm["Metrics"] if m["Id"] == "desired")
+    assert desired["MetricStat"]["Metric"]["MetricName"] == "DesiredTaskCount"
+    assert desired["MetricStat"]["Period"] == 60
 
 
 # --- Alarms -------------------------------------------------------------------------------
 
 
-def test_alarms_go_to_the_environment_topic(build: Any) -> None:
-    _, template = build()
+def test_alarms_go_to_the_environment_topic_and_say_ok(build: Any) -> None:
+    _, template = build(env="dev", production=False, min_tasks=0)
     topic = {"Ref": Match.string_like_regexp("Topic")}
     template.has_resource_properties(
         "AWS::CloudWatch::Alarm",
@@ -451,26 +477,36 @@ def test_alarms_go_to_the_environment_topic(build: Any) -> None:
             "MetricName": "ApproximateAgeOfOldestMessage",
             "Namespace": "AWS/SQS",
             "Statistic": "Maximum",
-            "Period": defaults.ALARM_PERIOD_SECONDS,
-            # min_tasks 0: acceptable latency + the time to start from zero.
-            "Threshold": 60 + defaults.WORKER_COLD_START_SECONDS,
+            "Period": 60,
+            # min_tasks 0: acceptable latency 60 + cold start 180 + SQS metrics resuming after 6 idle hours 900.
+            "Threshold": 1140,
             "ComparisonOperator": "GreaterThanThreshold",
-            "EvaluationPeriods": defaults.ALARM_EVALUATION_PERIODS,
+            "EvaluationPeriods": 1,
             "TreatMissingData": "notBreaching",
             "AlarmActions": [topic],
+            "OKActions": [topic],
         },
     )
-    template.has_resource_properties(
-        "AWS::CloudWatch::Alarm",
-        {
-            "MetricName": "ApproximateNumberOfMessagesVisible",
-            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [DLQ, "QueueName"]}}],
-            "Threshold": 1,
-            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-            "EvaluationPeriods": defaults.ALARM_EVALUATION_PERIODS,
-            "AlarmActions": [topic],
-        },
+
+
+def test_dead_letter_alarm_pages_on_every_arrival(build: Any) -> None:
+    """Alarming on "visible >= 1" pages once and stays in ALARM; the growth of the DLQ pages
+    for every new poison message, and the alarm says OK when arrivals stop."""
+    _, template = build()
+    alarm = _alarm_with_expression(template, "DIFF(")
+    assert [m["Expression"] for m in alarm["Metrics"] if "Expression" in m] == ["DIFF(FILL(visible, 0))"]
+    visible = next(m for m in alarm["Metrics"] if m["Id"] == "visible")
+    (dimension,) = visible["MetricStat"]["Metric"]["Dimensions"]
+    assert dimension["Name"] == "QueueName"
+    assert dimension["Value"]["Fn::GetAtt"][0].startswith("WorkerDeadLetterQueue")
+    assert (visible["MetricStat"]["Metric"]["MetricName"], visible["MetricStat"]["Stat"]) == (
+        "ApproximateNumberOfMessagesVisible", "Maximum",
     )
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"], alarm["TreatMissingData"]) == (2, 1, "notBreaching")
+    (action,) = alarm["AlarmActions"]
+    assert action["Ref"].startswith("Topic")
+    assert alarm["OKActions"] == [action]
 
 
 # --- The sample app -----------------------------------------------------------------------
@@ -491,11 +527,12 @@ def test_queue_logical_ids_are_pinned_in_every_environment(sample_app: SampleApp
         for logical_id, resource_type in PINNED_QUEUE_IDS.items():
             assert logical_id in resources, f"{env}: {logical_id} was renamed"
             assert resources[logical_id]["Type"] == resource_type
-            assert resources[logical_id]["DeletionPolicy"] == ("Delete" if env == "dev" else "Retain")
+            assert resources[logical_id]["DeletionPolicy"] == ("Delete" if env == "dev" else "RetainExceptOnCreate")
 
 
 def test_portfolio_import_is_sized_per_environment(sample_app: SampleApp) -> None:
-    expected = {"dev": (0, 2, 0), "staging": (0, 5, 0), "prod": (0, 20, 1)}
+    # prod keeps a task (SQS metrics stop after six idle hours); every environment keeps one on demand.
+    expected = {"dev": (0, 2, 1), "staging": (0, 5, 1), "prod": (1, 20, 1)}
     for env, stack in sample_app.stacks():
         if stack.node.id != "Workers":
             continue
@@ -506,7 +543,7 @@ def test_portfolio_import_is_sized_per_environment(sample_app: SampleApp) -> Non
         )
         template.has_resource_properties(
             "AWS::ECS::Service",
-            {"CapacityProviderStrategy": Match.array_with([{"CapacityProvider": "FARGATE", "Base": base, "Weight": 0}])},
+            {"CapacityProviderStrategy": Match.array_with([{"CapacityProvider": "FARGATE", "Base": base, "Weight": 1}])},
         )
         template.has_resource_properties(
             "AWS::ApplicationAutoScaling::ScalingPolicy",
@@ -525,9 +562,10 @@ def test_sub_second_processing_times_are_accepted(build: Any) -> None:
     assert worker.visibility_timeout_seconds == 4
 
 
-def test_production_is_the_default_so_one_task_stays_on_demand(build: Any) -> None:
-    worker, _ = build()
-    assert worker.on_demand_base == defaults.ON_DEMAND_BASE_PRODUCTION
+def test_production_is_the_default_so_one_task_always_runs(build: Any) -> None:
+    worker, template = build(min_tasks=None)
+    assert worker.on_demand_base == 1
+    template.has_resource_properties("AWS::ApplicationAutoScaling::ScalableTarget", {"MinCapacity": 1})
 
 
 def test_oldest_message_alarm_is_the_latency_when_a_task_always_runs(build: Any) -> None:

@@ -11,14 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration, Size, Token
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
@@ -64,27 +60,6 @@ def as_cluster(value: ClusterLike) -> ecs.ICluster:
 
 def as_key(value: KeyLike) -> kms.IKey:
     return value.key if isinstance(value, PlatformKey) else value
-
-
-def queue_holds_messages_alarm(
-    scope: Construct, construct_id: str, *, queue: sqs.IQueue, description: str, topic: sns.ITopic
-) -> cloudwatch.Alarm:
-    """An alarm to ``topic`` while ``queue`` holds a message: for a dead-letter or failed-runs
-    queue, one message is already an incident."""
-    alarm = cloudwatch.Alarm(
-        scope,
-        construct_id,
-        alarm_description=description,
-        metric=queue.metric_approximate_number_of_messages_visible(
-            period=Duration.seconds(defaults.ALARM_PERIOD_SECONDS), statistic="Maximum"
-        ),
-        threshold=1,
-        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluation_periods=defaults.ALARM_EVALUATION_PERIODS,
-        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-    )
-    alarm.add_alarm_action(cw_actions.SnsAction(topic))
-    return alarm
 
 
 def check_fargate_size(service: str, cpu: int, memory_mib: int) -> None:

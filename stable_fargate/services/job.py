@@ -1,37 +1,52 @@
-"""ScheduledJob: a Fargate task on a time-zone-aware schedule, retried, and loud when it fails."""
+"""ScheduledJob: a Fargate task on a time-zone-aware schedule, bounded in time, never
+overlapping, retried, and loud when it fails."""
 
 from __future__ import annotations
 
+import math
 import re
 import zoneinfo
 from collections.abc import Sequence
 from functools import lru_cache
 
 from aws_cdk import Duration, Stack, TimeZone
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
 from stable_fargate import defaults
-from stable_fargate._retention import removal_policy
+from stable_fargate._retention import log_retention, removal_policy
 from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
 from stable_fargate.parameters import ResolvedParameters
 from stable_fargate.services._acks import acknowledge, acknowledge_role_policy
-from stable_fargate.services._base import ClusterLike, KeyLike, _StableFargateBase, as_cluster, as_key, queue_holds_messages_alarm
+from stable_fargate.services._base import ClusterLike, KeyLike, _StableFargateBase, as_cluster, as_key
 
 MAX_RETRY_ATTEMPTS = 185
 """EventBridge Scheduler's ceiling for retries."""
 
 MIN_EVENT_AGE_SECONDS, MAX_EVENT_AGE_SECONDS = 60, 86_400
 """EventBridge Scheduler's bounds for the maximum event age."""
+
+MIN_RUNTIME_SECONDS, MAX_RUNTIME_SECONDS = 60, 86_400
+"""A job's declared maximum runtime: at least a minute, at most a day (a run that outlasts the
+next day's schedule would be skipped by the overlap guard anyway)."""
+
+JOB_START_ERRORS = ("AmazonECS.Unknown", "ECS.AmazonECSException", "ECS.ThrottlingException")
+"""Errors of ``ecs:runTask.sync`` that mean ECS did not start the task (RunTask's ``failures``
+such as no capacity surface as ``AmazonECS.Unknown``:
+https://docs.aws.amazon.com/step-functions/latest/dg/connect-ecs.html); these are retried."""
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
@@ -133,22 +148,31 @@ def check_time_zone(service: str, time_zone: str) -> str:
 
 
 class ScheduledJob(_StableFargateBase):
-    """A hardened Fargate task that EventBridge Scheduler runs on a cron in a time zone.
+    """A hardened Fargate task run on a cron in a time zone, with a maximum runtime, no
+    overlapping runs, retries, and one alarm for every failed run.
 
-    A run that ECS cannot start is retried (``retry_attempts``), then lands in the
-    failed-runs queue. A run that starts and fails (an essential container exits non-zero,
-    or the task fails to start) is caught by an EventBridge rule on the task-stopped event,
-    which puts that event in the same queue. One alarm, "a run failed", fires while that
-    queue holds a message, and the message says which run and why.
+    EventBridge Scheduler starts a Step Functions state machine (an orchestrator AWS runs, so a
+    hung run cannot outlive its budget because of our own code), which:
 
-    Why a queue and not only a metric: the scheduler's invocation succeeds as soon as ECS
-    accepts RunTask, so its metrics never see a job that exits 1; the task-stopped event does.
-    And the record (exit code, stop reason, task ARN) stays for the on-call engineer.
+    1. **never overlaps**: lists the tasks of this job's task-definition family that are still
+       running in the cluster; if one is, the run is skipped, recorded and failed (it pages);
+    2. **runs the task and waits** (``ecs:runTask.sync``), retrying a task ECS could not start
+       (capacity, throttling) ``retry_attempts`` times with backoff, never a task that ran;
+    3. **bounds the runtime**: the task state's ``TimeoutSeconds`` is ``max_runtime``; on a
+       timeout (or any error) the orchestrator stops the job's running tasks itself (``StopTask``:
+       SIGTERM, then SIGKILL after the stop timeout), records the error and fails;
+    4. **checks the exit code**: a run whose container exited non-zero (or that never produced
+       an exit code) is recorded and failed.
 
-    The failed-runs queue uses SQS-managed encryption (SSE-SQS), not the environment's KMS
-    key: EventBridge can only write to a KMS-encrypted queue if the key policy admits
-    ``events.amazonaws.com``, which would let every rule in the account use the key. The
-    records hold task metadata (ARNs, exit codes, reasons), no application data.
+    Records go to the failed-runs queue, which is also the schedule's dead-letter queue (a
+    StartExecution that failed after the scheduler's retries). One alarm, "a run failed", fires
+    in every minute in which a run failed, timed out, was aborted, or a record arrived, and
+    returns to OK after, so the next night's failure pages again. The record (error, cause,
+    exit codes) stays in the queue for the on-call engineer for ``FAILED_RUN_RETENTION_DAYS``.
+
+    The failed-runs queue uses SQS-managed encryption (SSE-SQS): the records hold run metadata
+    (execution ARNs, exit codes, reasons), no application data. Only runs started by the
+    orchestrator are watched; a task started by hand is its starter's to watch.
 
     :param service_name: the job's name (letters, digits, '-').
     :param cluster: the environment's cluster.
@@ -158,6 +182,8 @@ class ScheduledJob(_StableFargateBase):
     :param schedule: an EventBridge Scheduler cron of six fields, e.g. ``0 2 * * ? *``.
     :param time_zone: the IANA time zone the cron is read in, e.g. ``Europe/London``
         (required: a job at 02:00 UTC runs at 03:00 in a London summer).
+    :param max_runtime: the longest a run may take (required: only the job's owner knows it);
+        a run past it is stopped and alarms. From ``MIN_RUNTIME_SECONDS`` to ``MAX_RUNTIME_SECONDS``.
     :param parameters: runtime configuration (``ResolvedParameters``). Default: none.
     :param vpc_subnets: where the task runs. Default: the cluster VPC's private subnets.
     :param cpu: Default: ``defaults.DEFAULT_CPU`` (512).
@@ -183,6 +209,7 @@ class ScheduledJob(_StableFargateBase):
         alarm_topic: sns.ITopic,
         schedule: str,
         time_zone: str,
+        max_runtime: Duration,
         parameters: ResolvedParameters | None = None,
         vpc_subnets: ec2.SubnetSelection | None = None,
         cpu: int = defaults.DEFAULT_CPU,
@@ -208,6 +235,14 @@ class ScheduledJob(_StableFargateBase):
             raise ConfigError(
                 service, "max_event_age", f"{age}s", f"Use {MIN_EVENT_AGE_SECONDS} to {MAX_EVENT_AGE_SECONDS} seconds."
             )
+        runtime = max_runtime.to_seconds(integral=False)
+        if not MIN_RUNTIME_SECONDS <= runtime <= MAX_RUNTIME_SECONDS:
+            raise ConfigError(
+                service, "max_runtime", f"{runtime:g}s",
+                f"Give the longest a run may take, {MIN_RUNTIME_SECONDS} s to {MAX_RUNTIME_SECONDS // 3600} h; a run "
+                "past it is stopped and pages. Split longer work into runs that checkpoint.",
+            )
+        self.max_runtime_seconds = math.ceil(runtime)
 
         self._build_task(
             image=image,
@@ -231,8 +266,8 @@ class ScheduledJob(_StableFargateBase):
         acknowledge(
             self.failed_runs,
             "AwsSolutions-SQS3",
-            f"{service}'s failed-runs queue is itself the dead-letter queue of the schedule and the sink of its "
-            "failed-run events; a DLQ behind it would hide the failures its alarm reports.",
+            f"{service}'s failed-runs queue is itself the dead-letter queue of the schedule and the record of its "
+            "failed runs; a DLQ behind it would hide the failures its alarm reports.",
         )
 
         self.security_group = ec2.SecurityGroup(
@@ -242,6 +277,10 @@ class ScheduledJob(_StableFargateBase):
             description=f"{service}: no inbound; outbound to endpoints and dependencies",
             allow_all_outbound=True,
         )
+        self.state_machine = self._orchestrator(
+            cluster=cluster, key=key, subnets=vpc_subnets, retry_attempts=retry_attempts, retain=retain_data
+        )
+
         # The schedule's own role (not the stack-wide one the L2 would share between jobs).
         self.scheduler_role = iam.Role(
             self,
@@ -249,9 +288,9 @@ class ScheduledJob(_StableFargateBase):
             assumed_by=iam.ServicePrincipal(
                 "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}}
             ),
-            description=f"EventBridge Scheduler runs {service}",
+            description=f"EventBridge Scheduler starts {service}'s orchestrator",
         )
-        acknowledge_role_policy(self.scheduler_role, service, "scheduler role (RunTask, PassRole, DLQ)")
+        acknowledge_role_policy(self.scheduler_role, service, "scheduler role (StartExecution, DLQ)")
         self.schedule_expression = scheduler.ScheduleExpression.cron(
             minute=minute,
             hour=hour,
@@ -267,59 +306,172 @@ class ScheduledJob(_StableFargateBase):
             description=f"{service}: cron({minute} {hour} {day} {month} {week_day} {year}) in {time_zone}",
             schedule=self.schedule_expression,
             time_window=scheduler.TimeWindow.off(),
-            target=scheduler_targets.EcsRunFargateTask(
-                cluster,
-                task_definition=self.task_definition,
-                # An empty selection picks private subnets, with or without egress.
-                vpc_subnets=vpc_subnets or ec2.SubnetSelection(),
-                security_groups=[self.security_group],
-                assign_public_ip=False,
-                capacity_provider_strategies=[
-                    ecs.CapacityProviderStrategy(capacity_provider=defaults.JOB_CAPACITY_PROVIDER, weight=1)
-                ],
-                platform_version=ecs.FargatePlatformVersion.LATEST,
-                # No task tagging: it would need ecs:TagResource on every task of the cluster.
-                enable_ecs_managed_tags=False,
-                propagate_tags=False,
+            target=scheduler_targets.StepFunctionsStartExecution(
+                self.state_machine,
                 role=self.scheduler_role,
                 dead_letter_queue=self.failed_runs,
                 retry_attempts=retry_attempts,
                 max_event_age=max_event_age,
             ),
         )
+        self.failed_run_alarm = self._failed_run_alarm(alarm_topic)
 
-        # Any run of this task definition (scheduled or started by hand) that fails.
-        stack = Stack.of(self)
-        family_prefix = stack.format_arn(
-            service="ecs", resource="task-definition", resource_name=f"{self.task_definition.family}:"
+    # --- Parts ------------------------------------------------------------------------------
+
+    def _orchestrator(
+        self,
+        *,
+        cluster: ecs.ICluster,
+        key: kms.IKey,
+        subnets: ec2.SubnetSelection | None,
+        retry_attempts: int,
+        retain: bool,
+    ) -> sfn.StateMachine:
+        """Guard against overlap, run with a timeout, stop what outlives it, record failures."""
+        service = self.service_name
+        family = self.task_definition.family
+
+        def running_tasks(state_id: str, result_path: str) -> sfn_tasks.CallAwsService:
+            return sfn_tasks.CallAwsService(
+                self, state_id,
+                service="ecs", action="listTasks", iam_action="ecs:ListTasks", iam_resources=["*"],
+                parameters={"Cluster": cluster.cluster_arn, "Family": family, "DesiredStatus": "RUNNING"},
+                result_selector={"taskArns.$": "$.TaskArns"},
+                result_path=result_path,
+            )
+
+        def record(state_id: str, error: str, cause: str) -> sfn_tasks.SqsSendMessage:
+            return sfn_tasks.SqsSendMessage(
+                self, state_id,
+                queue=self.failed_runs,
+                message_body=sfn.TaskInput.from_object(
+                    {"job": service, "execution": sfn.JsonPath.execution_id, "error": error, "cause": cause}
+                ),
+                result_path=sfn.JsonPath.DISCARD,
+            )
+
+        previous = running_tasks("FindRunningRun", "$.previous")
+        overlap = record(
+            "RecordOverlap", "PreviousRunStillRunning",
+            "The previous run is still running; this run was skipped so that two runs never overlap.",
+        ).next(sfn.Fail(self, "Skipped", error="PreviousRunStillRunning", cause="The previous run is still running."))
+
+        run = sfn_tasks.EcsRunTask(
+            self, "Run",
+            integration_pattern=sfn.IntegrationPattern.RUN_JOB,
+            cluster=cluster,
+            task_definition=self.task_definition,
+            # Regular Fargate (defaults.JOB_CAPACITY_PROVIDER): a Spot reclaim mid-run leaves a half-done run.
+            launch_target=sfn_tasks.EcsFargateLaunchTarget(platform_version=ecs.FargatePlatformVersion.LATEST),
+            assign_public_ip=False,
+            security_groups=[self.security_group],
+            subnets=subnets or ec2.SubnetSelection(),
+            task_timeout=sfn.Timeout.duration(Duration.seconds(self.max_runtime_seconds)),
+            result_path="$.run",
         )
-        self.failed_run_rule = events.Rule(
-            self,
-            "FailedRunRule",
-            description=f"{service}: a run stopped with a non-zero exit code or failed to start",
-            event_pattern=events.EventPattern(
-                source=["aws.ecs"],
-                detail_type=["ECS Task State Change"],
-                detail={
-                    "clusterArn": [cluster.cluster_arn],
-                    "taskDefinitionArn": [{"prefix": family_prefix}],
-                    "lastStatus": ["STOPPED"],
-                    "$or": [
-                        {"containers": {"exitCode": [{"anything-but": 0}]}},
-                        {"stopCode": ["TaskFailedToStart"]},
-                    ],
+        # Only a task ECS could not start is retried; a task that ran is never run twice.
+        if retry_attempts:
+            run.add_retry(
+                errors=list(JOB_START_ERRORS),
+                max_attempts=retry_attempts,
+                interval=Duration.seconds(defaults.JOB_RETRY_INTERVAL_SECONDS),
+                backoff_rate=defaults.JOB_RETRY_BACKOFF_RATE,
+            )
+        stop_each = sfn.Map(self, "StopEachRunningTask", items_path="$.cleanup.taskArns", result_path=sfn.JsonPath.DISCARD)
+        stop_each.item_processor(
+            sfn_tasks.CallAwsService(
+                self, "StopTask",
+                # ecs:runTask.sync already grants ecs:StopTask on "*" (task ids exist only at run time).
+                service="ecs", action="stopTask", iam_action="ecs:StopTask", iam_resources=["*"],
+                parameters={
+                    "Cluster": cluster.cluster_arn,
+                    "Task.$": "$",
+                    "Reason": f"{service}: the run failed or passed its max runtime of {self.max_runtime_seconds}s",
                 },
-            ),
-            targets=[events_targets.SqsQueue(self.failed_runs)],
+            )
+        )
+        failed = (
+            running_tasks("FindTasksToStop", "$.cleanup")
+            .next(stop_each)
+            .next(
+                record("RecordError", sfn.JsonPath.string_at("$.error.Error"), sfn.JsonPath.string_at("$.error.Cause"))
+            )
+            .next(sfn.Fail(self, "RunFailed", error="RunFailed", cause="The run failed, timed out or could not start."))
+        )
+        run.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        exit_code = "$.run.Containers[0].ExitCode"
+        exited = (
+            sfn.Choice(self, "ExitedWithZero")
+            .when(
+                sfn.Condition.and_(sfn.Condition.is_present(exit_code), sfn.Condition.number_equals(exit_code, 0)),
+                sfn.Succeed(self, "Done"),
+            )
+            .otherwise(
+                record(
+                    "RecordExitCode", "NonZeroExit",
+                    sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.run.Containers")),
+                ).next(sfn.Fail(self, "ExitedNonZero", error="NonZeroExit", cause="The job's container exited non-zero."))
+            )
+        )
+        definition = previous.next(
+            sfn.Choice(self, "PreviousRunStillRunning")
+            .when(sfn.Condition.is_present("$.previous.taskArns[0]"), overlap)
+            .otherwise(run.next(exited))
+        )
+        log_group = logs.LogGroup(
+            self, "OrchestratorLogs",
+            encryption_key=key,
+            retention=log_retention(defaults.LOG_RETENTION_DAYS),
+            removal_policy=removal_policy(retain),
+        )
+        machine = sfn.StateMachine(
+            self, "Orchestrator",
+            comment=f"{service}: one run at a time, at most {self.max_runtime_seconds}s, failures recorded",
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            timeout=Duration.seconds(self.max_runtime_seconds + defaults.JOB_ORCHESTRATION_MARGIN_SECONDS),
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            tracing_enabled=True,
+        )
+        self._acknowledge_orchestrator(machine)
+        return machine
+
+    def _acknowledge_orchestrator(self, machine: sfn.StateMachine) -> None:
+        service = self.service_name
+        acknowledge_role_policy(machine.role, service, "orchestrator role (run, list and stop its tasks, record failures)")
+        acknowledge(
+            machine.role,
+            "AwsSolutions-IAM5[Resource::*]",
+            f"{service}'s orchestrator: ecs:ListTasks and the X-Ray and CloudWatch Logs delivery actions have no "
+            "resource-level permissions, and the ecs:runTask.sync integration grants ecs:StopTask and "
+            "ecs:DescribeTasks on task ids that exist only at run time.",
         )
 
-        self.failed_run_alarm = queue_holds_messages_alarm(
-            self,
-            "FailedRunAlarm",
-            queue=self.failed_runs,
-            description=(
-                f"{service}: a run failed (did not start after {retry_attempts} retries, or exited non-zero). "
-                "The failed-runs queue holds the event; delete it once handled."
-            ),
-            topic=alarm_topic,
+    def _failed_run_alarm(self, topic: sns.ITopic) -> cloudwatch.Alarm:
+        """Every minute with a failed, timed-out or aborted run, or a new record, breaches."""
+        period = Duration.seconds(defaults.ALARM_PERIOD_SECONDS)
+        machine = self.state_machine
+        signal = cloudwatch.MathExpression(
+            expression="FILL(failed, 0) + FILL(timedout, 0) + FILL(aborted, 0) + FILL(records, 0)",
+            using_metrics={
+                "failed": machine.metric_failed(period=period, statistic="Sum"),
+                "timedout": machine.metric_timed_out(period=period, statistic="Sum"),
+                "aborted": machine.metric_aborted(period=period, statistic="Sum"),
+                "records": self.failed_runs.metric_number_of_messages_sent(period=period, statistic="Sum"),
+            },
+            period=period,
+            label=f"{self.service_name}: failed runs",
         )
+        alarm = signal.create_alarm(
+            self, "FailedRunAlarm",
+            alarm_description=(
+                f"{self.service_name}: a run failed, passed its max runtime, overlapped the previous one or could not "
+                "start. The failed-runs queue holds the record; delete it once handled."
+            ),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=defaults.ALARM_EVALUATION_PERIODS,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(cw_actions.SnsAction(topic))
+        alarm.add_ok_action(cw_actions.SnsAction(topic))
+        return alarm

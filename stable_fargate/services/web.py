@@ -7,8 +7,9 @@ before it can answer its health check (``warm_up``) and how long its longest req
 
 * container health check start period = warm-up (ECS caps it at 300 s; beyond that the
   check's interval is stretched so that start period + retries x interval >= warm-up);
-* ECS health-check grace period = warm-up + the time the target group needs to count the
-  task healthy, so neither check replaces a task that is still warming up;
+* ECS health-check grace period = warm-up + a start allowance + the target group's worst-case
+  time to healthy ((healthy threshold + 1) x interval + timeout), so neither check replaces a
+  task that is still warming up or about to pass;
 * deregistration delay = longest request; stop timeout = longest request + a margin;
 * the unhealthy-hosts deployment alarm needs more one-minute datapoints than the grace
   period lasts, so warming tasks never trip it.
@@ -59,6 +60,9 @@ PATTERNS_HEALTH_CHECK_INTERVAL_SECONDS = 30
 PATTERNS_HEALTHY_THRESHOLD = 5
 """ELB's default healthy threshold: 5 x 30 s = 150 s before a new task takes traffic."""
 
+PATTERNS_HEALTH_CHECK_TIMEOUT_SECONDS = 5
+"""ELB's default timeout for an HTTP target-group check, which aws_ecs_patterns leaves in place."""
+
 PATTERNS_DEREGISTRATION_DELAY_SECONDS = 300
 """ELB's default deregistration delay: every stopped task drains for five minutes."""
 
@@ -81,16 +85,48 @@ _SCALE_OUT_COOLDOWN = Duration.seconds(defaults.SCALE_OUT_COOLDOWN_SECONDS)
 _SCALE_IN_COOLDOWN = Duration.seconds(defaults.SCALE_IN_COOLDOWN_SECONDS)
 
 
+def time_to_healthy_seconds(*, interval_seconds: float, healthy_threshold: int, timeout_seconds: float) -> float:
+    """Worst case from "the app answers" to "the target group counts it healthy":
+    ``(healthy_threshold + 1) x interval + timeout``.
+
+    The target is registered and waits up to one interval for its first check (the + 1),
+    then needs ``healthy_threshold`` consecutive successes an interval apart, and the last
+    answer may take up to the timeout to arrive.
+    """
+    return (healthy_threshold + 1) * interval_seconds + timeout_seconds
+
+
+def grace_period_seconds(
+    *,
+    warm_up_seconds: float,
+    interval_seconds: float,
+    healthy_threshold: int,
+    timeout_seconds: float,
+    start_allowance_seconds: float = defaults.GRACE_START_ALLOWANCE_SECONDS,
+) -> int:
+    """The ECS health-check grace period: ``warm-up + start allowance + (healthy threshold +
+    1) x interval + timeout``, so that a good release is never stopped seconds before its
+    targets pass (45 s warm-up: 45 + 30 + 3 x 10 + 5 = 110 s)."""
+    return math.ceil(
+        warm_up_seconds
+        + start_allowance_seconds
+        + time_to_healthy_seconds(
+            interval_seconds=interval_seconds, healthy_threshold=healthy_threshold, timeout_seconds=timeout_seconds
+        )
+    )
+
+
 def rollout_batch_seconds(
     *,
     health_check_interval_seconds: float,
     healthy_threshold: int,
+    health_check_timeout_seconds: float,
     deregistration_delay_seconds: float,
     warm_up_seconds: float = 0,
     task_start_seconds: float = defaults.ROLLOUT_TASK_START_SECONDS,
 ) -> int:
-    """Seconds one rollout batch takes: new tasks start, warm up and pass ``healthy_threshold``
-    target-group checks, then the old tasks drain.
+    """Seconds one rollout batch takes at worst: new tasks start, warm up and pass the target
+    group's checks (:func:`time_to_healthy_seconds`), then the old tasks drain.
 
     With 100 / 200 % every task is replaced in one batch, so this is the rollout's length
     when the app shuts down promptly on SIGTERM (the stop timeout is the worst case on top).
@@ -98,7 +134,11 @@ def rollout_batch_seconds(
     return math.ceil(
         task_start_seconds
         + warm_up_seconds
-        + healthy_threshold * health_check_interval_seconds
+        + time_to_healthy_seconds(
+            interval_seconds=health_check_interval_seconds,
+            healthy_threshold=healthy_threshold,
+            timeout_seconds=health_check_timeout_seconds,
+        )
         + deregistration_delay_seconds
     )
 
@@ -106,9 +146,10 @@ def rollout_batch_seconds(
 PATTERNS_ROLLOUT_BATCH_SECONDS = rollout_batch_seconds(
     health_check_interval_seconds=PATTERNS_HEALTH_CHECK_INTERVAL_SECONDS,
     healthy_threshold=PATTERNS_HEALTHY_THRESHOLD,
+    health_check_timeout_seconds=PATTERNS_HEALTH_CHECK_TIMEOUT_SECONDS,
     deregistration_delay_seconds=PATTERNS_DEREGISTRATION_DELAY_SECONDS,
 )
-"""aws_ecs_patterns' batch before the app's warm-up: 60 + 150 + 300 = 510 s."""
+"""aws_ecs_patterns' batch before the app's warm-up: 60 + (6 x 30 + 5) + 300 = 545 s."""
 
 
 def container_health_timing(warm_up_seconds: int) -> tuple[int, int]:
@@ -147,10 +188,15 @@ def node_health_command(
     timeout_seconds: int = defaults.CONTAINER_HEALTH_CHECK_TIMEOUT_SECONDS,
 ) -> list[str]:
     """An exec-form health check for Node.js 18+ images: uses the runtime's own ``fetch``, so
-    it needs neither a shell nor curl (works on distroless Node images)."""
+    it needs neither a shell nor curl (works on distroless Node images).
+
+    The probe gives up ``defaults.HEALTH_PROBE_ABORT_MARGIN_SECONDS`` before the container
+    check's own ``timeout_seconds``: an answer that comes just in time then still counts,
+    instead of ECS killing the probe and counting a slow-but-good answer as a failure."""
     url = f"http://127.0.0.1:{_port_text(container_port)}{health_check_path}"
+    abort_ms = max(1, timeout_seconds - defaults.HEALTH_PROBE_ABORT_MARGIN_SECONDS) * 1000
     script = (
-        f"fetch('{url}',{{signal:AbortSignal.timeout({timeout_seconds * 1000})}})"
+        f"fetch('{url}',{{signal:AbortSignal.timeout({abort_ms})}})"
         ".then(r=>process.exit(r.status<400?0:1),()=>process.exit(1))"
     )
     return ["CMD", "node", "-e", script]
@@ -183,8 +229,9 @@ class StableWebService(_StableFargateBase):
     :param memory_mib: Default: ``defaults.DEFAULT_MEMORY_MIB``.
     :param min_tasks: Default: ``defaults.WEB_MIN_TASKS``.
     :param max_tasks: Default: ``defaults.WEB_MAX_TASKS``.
-    :param health_check_grace_period: Default: warm-up + healthy threshold x interval.
-        Below warm-up is refused.
+    :param health_check_grace_period: Default: :func:`grace_period_seconds` (warm-up + start
+        allowance + (healthy threshold + 1) x interval + timeout). Below warm-up + (healthy
+        threshold + 1) x interval + timeout is refused.
     :param health_check_interval: target-group check interval.
         Default: ``defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS``.
     :param healthy_threshold: Default: ``defaults.TARGET_HEALTHY_THRESHOLD``.
@@ -320,25 +367,38 @@ class StableWebService(_StableFargateBase):
             )
 
         # --- Derived timings. ---
-        time_to_healthy = healthy_threshold * (interval or defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS)
+        interval_s = interval or defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS
+        timeout_s = timeout or defaults.TARGET_HEALTH_CHECK_TIMEOUT_SECONDS
+        to_healthy = time_to_healthy_seconds(
+            interval_seconds=interval_s, healthy_threshold=healthy_threshold, timeout_seconds=timeout_s
+        )
         if health_check_grace_period is None:
-            grace = Duration.seconds((warm or 0) + time_to_healthy)
+            grace = Duration.seconds(
+                grace_period_seconds(
+                    warm_up_seconds=warm or 0, interval_seconds=interval_s,
+                    healthy_threshold=healthy_threshold, timeout_seconds=timeout_s,
+                )
+            )
         else:
             grace = health_check_grace_period
             given = _seconds(grace)
-            if given is not None and warm is not None and given < warm:
+            floor = math.ceil((warm or 0) + to_healthy)
+            if given is not None and warm is not None and given < floor:
                 raise ConfigError(
                     svc, "health_check_grace_period", f"{given}s",
-                    f"Give at least the warm-up ({warm}s), or leave it out to derive it (warm-up + {time_to_healthy}s "
-                    "for the target group to count the task healthy): a shorter grace replaces warming tasks.",
+                    f"Give at least the warm-up plus the target group's worst-case time to healthy ({warm}s + "
+                    f"{to_healthy:g}s = {floor}s), or leave it out to derive it with a start allowance "
+                    f"({defaults.GRACE_START_ALLOWANCE_SECONDS}s more): a shorter grace replaces tasks that are still "
+                    "warming up and rolls a good release back.",
                 )
         self.warm_up = warm_up
         self.health_check_grace_period = grace
         self.deregistration_delay = longest_request
         self.stop_timeout = stop_timeout or Duration.seconds((longest or defaults.WEB_LONGEST_REQUEST_SECONDS) + margin)
         self.rollout_batch_seconds = rollout_batch_seconds(
-            health_check_interval_seconds=interval or defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS,
+            health_check_interval_seconds=interval_s,
             healthy_threshold=healthy_threshold,
+            health_check_timeout_seconds=timeout_s,
             deregistration_delay_seconds=longest or defaults.WEB_LONGEST_REQUEST_SECONDS,
             warm_up_seconds=warm or 0,
         )  # task start + warm-up + time to healthy + drain
@@ -577,6 +637,11 @@ class StableWebService(_StableFargateBase):
         )
         logging = wafv2.CfnLoggingConfiguration(
             self, "WafLogging", resource_arn=acl.attr_arn,
+            # Credentials in headers would otherwise sit in the logs for a year.
+            redacted_fields=[
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": header})
+                for header in defaults.WAF_REDACTED_HEADERS
+            ],
             log_destination_configs=[
                 stack.format_arn(service="logs", resource="log-group", resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME)
             ],

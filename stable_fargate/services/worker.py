@@ -18,11 +18,12 @@ from constructs import Construct
 
 from stable_fargate import defaults, scaling
 from stable_fargate._retention import removal_policy
+from stable_fargate.alarms import arrivals_alarm
 from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
 from stable_fargate.parameters import ResolvedParameters
 from stable_fargate.services._acks import acknowledge, nag_flatten
-from stable_fargate.services._base import ClusterLike, KeyLike, _StableFargateBase, as_cluster, as_key, queue_holds_messages_alarm
+from stable_fargate.services._base import ClusterLike, KeyLike, _StableFargateBase, as_cluster, as_key
 
 QUEUE_URL_KEY = "QUEUE_URL"
 """The environment key under which the container finds its queue's URL (wiring, not
@@ -125,11 +126,13 @@ class QueueWorker(_StableFargateBase):
     :param vpc_subnets: where tasks run. Default: the cluster VPC's private subnets.
     :param cpu: Default: ``defaults.DEFAULT_CPU`` (512).
     :param memory_mib: Default: ``defaults.DEFAULT_MEMORY_MIB`` (1024).
-    :param min_tasks: Default: ``defaults.WORKER_MIN_TASKS`` (0: scale to zero).
+    :param min_tasks: Default: ``defaults.WORKER_MIN_TASKS_PRODUCTION`` (1) in production,
+        else ``defaults.WORKER_MIN_TASKS`` (0: scale to zero); production refuses 0.
     :param max_tasks: Default: ``defaults.WORKER_MAX_TASKS`` (10).
-    :param on_demand_base: tasks kept on regular Fargate, the rest on Spot. Default:
-        ``defaults.ON_DEMAND_BASE_PRODUCTION`` (1) when ``production``, else
-        ``defaults.ON_DEMAND_BASE_NON_PRODUCTION`` (0).
+    :param on_demand_base: tasks kept on regular Fargate before any goes to Spot; above it one
+        task in five runs on regular Fargate (``defaults.ON_DEMAND_WEIGHT`` :
+        ``defaults.SPOT_WEIGHT``), so a Spot shortage never stops all work. Default:
+        ``defaults.WORKER_ON_DEMAND_BASE`` (1).
     :param production: whether this is a production environment. Default: True (the safe side).
     :param retain_data: keep the queues (and logs) when the stack deletes them. Default: True.
     :param visibility_timeout: Default: ``defaults.VISIBILITY_TIMEOUT_FACTOR`` (2) x the
@@ -158,7 +161,7 @@ class QueueWorker(_StableFargateBase):
         vpc_subnets: ec2.SubnetSelection | None = None,
         cpu: int = defaults.DEFAULT_CPU,
         memory_mib: int = defaults.DEFAULT_MEMORY_MIB,
-        min_tasks: int = defaults.WORKER_MIN_TASKS,
+        min_tasks: int | None = None,
         max_tasks: int = defaults.WORKER_MAX_TASKS,
         on_demand_base: int | None = None,
         production: bool = True,
@@ -180,11 +183,19 @@ class QueueWorker(_StableFargateBase):
             service, average_seconds=average, longest_seconds=longest_processing_time.to_seconds(integral=False),
             acceptable_latency_seconds=latency,
         )
+        if min_tasks is None:
+            min_tasks = defaults.WORKER_MIN_TASKS_PRODUCTION if production else defaults.WORKER_MIN_TASKS
         if on_demand_base is None:
-            on_demand_base = (
-                defaults.ON_DEMAND_BASE_PRODUCTION if production else defaults.ON_DEMAND_BASE_NON_PRODUCTION
-            )
+            on_demand_base = defaults.WORKER_ON_DEMAND_BASE
         check_task_counts(service, min_tasks, max_tasks, on_demand_base)
+        if production and not Token.is_unresolved(min_tasks) and min_tasks < 1:
+            raise ConfigError(
+                service, "min_tasks", min_tasks,
+                "Production workers keep at least one task: SQS stops publishing metrics for a queue idle six hours "
+                f"and takes up to {defaults.SQS_METRICS_RESUME_SECONDS // 60} minutes to resume, so a worker at zero "
+                "would not wake within minutes of the first message after a quiet night. Use min_tasks >= 1 "
+                "(one task on regular Fargate costs a few dollars a day).",
+            )
         visibility = derive_visibility_timeout(
             service, longest, None if visibility_timeout is None else math.ceil(visibility_timeout.to_seconds(integral=False))
         )
@@ -194,9 +205,12 @@ class QueueWorker(_StableFargateBase):
             average_processing_seconds=average, acceptable_latency_seconds=latency
         )
         self.burst_steps = scaling.burst_steps(max_tasks=max_tasks)
-        # From zero, a message waits for metrics, the alarm, the step and a task start before
-        # it is read: the oldest-message alarm allows for that rather than page on every cold start.
-        self.oldest_message_threshold_seconds = latency + (defaults.WORKER_COLD_START_SECONDS if min_tasks == 0 else 0)
+        self.wake_bands = scaling.wake_bands(max_tasks=max_tasks)
+        # From zero, a message waits for metrics (after a quiet spell, for SQS to publish them
+        # again), the wake alarm, the step and a task start before it is read: the
+        # oldest-message alarm allows for that rather than page on every cold start.
+        cold_start = defaults.WORKER_COLD_START_SECONDS + defaults.SQS_METRICS_RESUME_SECONDS
+        self.oldest_message_threshold_seconds = latency + (cold_start if min_tasks == 0 else 0)
         self.visibility_timeout_seconds = visibility
         self.stop_timeout_seconds = stop_timeout
         self.on_demand_base = on_demand_base
@@ -254,7 +268,7 @@ class QueueWorker(_StableFargateBase):
             allow_all_outbound=True,
         )
         capacity = [
-            ecs.CapacityProviderStrategy(capacity_provider="FARGATE", base=on_demand_base, weight=0),
+            ecs.CapacityProviderStrategy(capacity_provider="FARGATE", base=on_demand_base, weight=defaults.ON_DEMAND_WEIGHT),
             ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT", weight=defaults.SPOT_WEIGHT),
         ]
         # No desired_count: a deploy must not reset a scaled-out worker to its minimum.
@@ -293,6 +307,15 @@ class QueueWorker(_StableFargateBase):
             service_name=self.service.service_name,
             target=self.backlog_target,
         )
+        self.wake, self.wake_alarm = scaling.wake_step_scaling(
+            self,
+            "Wake",
+            scalable_target=self.scalable_target,
+            queue=self.queue,
+            service_name=self.service.service_name,
+            target=self.backlog_target,
+            bands=self.wake_bands,
+        )
         self.burst, self.burst_alarm = scaling.burst_step_scaling(
             self,
             "Burst",
@@ -311,7 +334,7 @@ class QueueWorker(_StableFargateBase):
             "OldestMessageAlarm",
             alarm_description=(
                 f"{service}: the oldest message has waited longer than the acceptable latency ({latency}s"
-                + (f" + {defaults.WORKER_COLD_START_SECONDS}s to start from zero" if min_tasks == 0 else "")
+                + (f" + {cold_start}s to start from zero after a quiet spell" if min_tasks == 0 else "")
                 + ")."
             ),
             metric=self.queue.metric_approximate_age_of_oldest_message(period=period, statistic="Maximum"),
@@ -320,14 +343,16 @@ class QueueWorker(_StableFargateBase):
             evaluation_periods=defaults.ALARM_EVALUATION_PERIODS,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        self.dead_letter_alarm = queue_holds_messages_alarm(
+        self.dead_letter_alarm = arrivals_alarm(
             self,
             "DeadLetterAlarm",
             queue=self.dead_letter_queue,
-            description=f"{service}: a message failed {defaults.QUEUE_MAX_RECEIVE_COUNT} times and is in the DLQ.",
+            description=f"{service}: a message failed {defaults.QUEUE_MAX_RECEIVE_COUNT} times and was moved to the DLQ "
+            "(pages for every new arrival; OK once arrivals stop).",
             topic=alarm_topic,
         )
         self.oldest_message_alarm.add_alarm_action(cw_actions.SnsAction(alarm_topic))
+        self.oldest_message_alarm.add_ok_action(cw_actions.SnsAction(alarm_topic))
 
     def _grant_task_protection(self) -> None:
         """Let the task protect itself: only tasks of its own cluster.
