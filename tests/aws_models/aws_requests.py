@@ -1,0 +1,137 @@
+"""The requests AWS makes in the scenarios this project promises things about, with the
+request-context keys AWS documents for each. A key AWS does not document is left out: the
+policy model then treats it as absent (the conservative reading), so a policy that depends on
+an undocumented key fails its test instead of passing on a guess.
+
+(a) A CloudWatch alarm publishes to an SNS topic.
+    Principal ``cloudwatch.amazonaws.com``, action ``sns:Publish``, resource the topic.
+    ``aws:SourceArn`` is the alarm's ARN: AWS's own troubleshooting page shows the denial
+    "Resource: arn:aws:cloudwatch:<region>:<account>:alarm:<name> is not authorized to perform:
+    SNS:Publish" and scopes the fix with ``ArnLike`` on ``aws:SourceArn``
+    (https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger).
+    ``aws:SourceAccount`` is "only available when the call to your resource is made directly by
+    an AWS service principal" - this call is
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
+    ``aws:SecureTransport`` is always in the context (same page); AWS's services call each other
+    over TLS, so it is "true" (an assumption: no page states the value for this call).
+
+(b) SNS encrypts that message with the topic's customer managed KMS key.
+    The key policy must allow the *publishing service's* principal (here
+    ``cloudwatch.amazonaws.com``) ``kms:GenerateDataKey*`` and ``kms:Decrypt``; AWS's example
+    statement has no condition
+    (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services;
+    the AWS managed key alias/aws/sns cannot be used by alarms:
+    https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns).
+    The encryption context ``aws:sns:topicArn`` = the topic ARN is documented by AWS only by
+    example, in another service's guide, for a service principal publishing to an encrypted
+    topic (``kms:EncryptionContext:aws:sns:topicArn``, together with ``aws:SourceArn`` of that
+    service's resource:
+    https://docs.aws.amazon.com/gamelift/latest/flexmatchguide/queue-notification-sns-sse.html).
+    For CloudWatch, AWS documents neither ``aws:SourceArn`` nor ``aws:SourceAccount`` on the KMS
+    call, nor ``kms:ViaService``: they are absent here unless the caller opts in
+    (``assume_source_keys=True``), which only serves to show what a policy would depend on.
+
+(c) An ECS Fargate task pulls its image from ECR.
+    The task execution role calls ECR through the ``ecr.api`` (GetAuthorizationToken) and
+    ``ecr.dkr`` (BatchCheckLayerAvailability, GetDownloadUrlForLayer, BatchGetImage) interface
+    endpoints; the layers are then read from S3 through the S3 gateway endpoint, from ECR's
+    bucket ``arn:aws:s3:::prod-<region>-starport-layer-bucket/*``; AWS's example endpoint policy
+    for it is ``"Principal": "*"``, ``s3:GetObject`` on that bucket, no condition
+    (https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html, "Minimum Amazon S3
+    bucket permissions for Amazon ECR"; execution role:
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html).
+    On the ECR calls, ``aws:PrincipalAccount`` (every signed request) is the task's account and
+    ``aws:ResourceAccount`` the repository's, which is another account when the registry lives
+    in a tooling account. Who signs the S3 layer request is not documented: its principal is
+    :meth:`Principal.undocumented` with no account keys, so an S3 endpoint policy that scopes the
+    layer bucket by principal or account does not pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tests.aws_models.iam_policy import ContextValue, Principal, Request
+
+__all__ = [
+    "EndpointRequest",
+    "alarm_publishes_to_topic",
+    "ecr_layer_bucket_arn",
+    "image_pull_requests",
+    "sns_encrypts_for_alarm",
+    "task_log_requests",
+]
+
+CLOUDWATCH = "cloudwatch.amazonaws.com"
+
+
+def _arn_account(arn: str) -> str:
+    return arn.split(":")[4]
+
+
+def alarm_publishes_to_topic(alarm_arn: str, topic_arn: str) -> Request:
+    """(a): the request SNS authorizes against the topic policy when an alarm fires."""
+    context: dict[str, ContextValue] = {
+        "aws:SourceArn": alarm_arn,
+        "aws:SourceAccount": _arn_account(alarm_arn),
+        "aws:SecureTransport": "true",
+    }
+    return Request(Principal.service(CLOUDWATCH), "sns:Publish", topic_arn, context)
+
+
+def sns_encrypts_for_alarm(alarm_arn: str, topic_arn: str, key_arn: str, *, assume_source_keys: bool = False) -> list[Request]:
+    """(b): the KMS requests made for that publish, GenerateDataKey and Decrypt, against the key."""
+    context: dict[str, ContextValue] = {"kms:EncryptionContext:aws:sns:topicArn": topic_arn, "aws:SecureTransport": "true"}
+    if assume_source_keys:
+        context |= {"aws:SourceArn": alarm_arn, "aws:SourceAccount": _arn_account(alarm_arn)}
+    principal = Principal.service(CLOUDWATCH)
+    return [Request(principal, action, key_arn, context) for action in ("kms:GenerateDataKey", "kms:Decrypt")]
+
+
+@dataclass(frozen=True)
+class EndpointRequest:
+    """A request and the VPC endpoint it goes through ("ecr.api", "ecr.dkr", "s3", "logs")."""
+
+    endpoint: str
+    request: Request
+
+
+def ecr_layer_bucket_arn(region: str, partition: str = "aws") -> str:
+    """The bucket ECR serves image layers from, per region (documented name)."""
+    return f"arn:{partition}:s3:::prod-{region}-starport-layer-bucket"
+
+
+def image_pull_requests(execution_role_arn: str, repository_arn: str, *, layer_key: str = "layer/sha256-0") -> list[EndpointRequest]:
+    """(c): the requests of one image pull, each with the endpoint it passes."""
+    role = Principal.iam(execution_role_arn)
+    signed: dict[str, ContextValue] = {"aws:PrincipalAccount": _arn_account(execution_role_arn), "aws:PrincipalArn": execution_role_arn}
+    signed["aws:SecureTransport"] = "true"
+    on_repository = signed | {"aws:ResourceAccount": _arn_account(repository_arn)}
+    partition, region = repository_arn.split(":")[1], repository_arn.split(":")[3]
+    layer = Request(
+        Principal.undocumented("the signer of ECR's layer download URL"),
+        "s3:GetObject",
+        f"{ecr_layer_bucket_arn(region, partition)}/{layer_key}",
+        {"aws:SecureTransport": "true"},
+    )
+    return [
+        EndpointRequest("ecr.api", Request(role, "ecr:GetAuthorizationToken", "*", signed)),
+        *(
+            EndpointRequest("ecr.dkr", Request(role, action, repository_arn, on_repository))
+            for action in ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")
+        ),
+        EndpointRequest("s3", layer),
+    ]
+
+
+def task_log_requests(execution_role_arn: str, log_group_arn: str, *, stream: str = "app/web/0") -> list[EndpointRequest]:
+    """The awslogs driver's calls with the execution role, through the ``logs`` endpoint."""
+    role = Principal.iam(execution_role_arn)
+    context: dict[str, ContextValue] = {
+        "aws:PrincipalAccount": _arn_account(execution_role_arn),
+        "aws:PrincipalArn": execution_role_arn,
+        "aws:ResourceAccount": _arn_account(log_group_arn),
+        "aws:SecureTransport": "true",
+    }
+    stream_arn = f"{log_group_arn.removesuffix(':*')}:log-stream:{stream}"
+    return [EndpointRequest("logs", Request(role, action, stream_arn, context)) for action in ("logs:CreateLogStream", "logs:PutLogEvents")]
