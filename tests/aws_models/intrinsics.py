@@ -86,6 +86,7 @@ _NAME_PROPERTY = {
     "AWS::ElasticLoadBalancingV2::LoadBalancer": "Name",
     "AWS::ElasticLoadBalancingV2::TargetGroup": "Name",
     "AWS::Events::Rule": "Name",
+    "AWS::ApplicationAutoScaling::ScalingPolicy": "PolicyName",
     "AWS::IAM::Policy": "PolicyName",
     "AWS::IAM::Role": "RoleName",
     "AWS::KMS::Alias": "AliasName",
@@ -146,6 +147,28 @@ def _target_group(p: _Physical) -> dict[str, str]:
     full_name = f"targetgroup/{p.name}/{p.fake_id[:16]}"
     arn = p.env.arn("elasticloadbalancing", full_name)
     return {"Ref": arn, "TargetGroupArn": arn, "TargetGroupFullName": full_name, "TargetGroupName": p.name}
+
+
+def _scalable_target(p: _Physical) -> dict[str, str]:
+    # Ref: "<ResourceId>|<ScalableDimension>|<ServiceNamespace>", e.g. service/c/s|ecs:service:DesiredCount|ecs
+    parts = (p.prop("ResourceId", p.logical_id), p.prop("ScalableDimension", ""), p.prop("ServiceNamespace", ""))
+    return {"Ref": "|".join(parts)}
+
+
+def _scaling_policy(p: _Physical) -> dict[str, str]:
+    resource = p.prop("ResourceId", "") or p.prop("ScalingTargetId", p.logical_id).split("|")[0]
+    h = p.fake_id
+    arn = p.env.arn(
+        "autoscaling", f"scalingPolicy:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}:resource/{resource}:policyName/{p.name}"
+    )
+    return {"Ref": arn, "Arn": arn}
+
+
+def _web_acl(p: _Physical) -> dict[str, str]:
+    web_acl_id = p.fake_id[:36]
+    scope = p.prop("Scope", "REGIONAL")
+    arn = p.env.arn("wafv2", f"{scope.lower()}/webacl/{p.name}/{web_acl_id}", region="global" if scope == "CLOUDFRONT" else None)
+    return {"Ref": f"{p.name}|{web_acl_id}|{scope}", "Arn": arn, "Id": web_acl_id}
 
 
 def _kms_key(p: _Physical) -> dict[str, str]:
@@ -229,7 +252,15 @@ _DEFAULTS: dict[str, Callable[[_Physical], dict[str, str]]] = {
     "AWS::SSM::Parameter": lambda p: {"Ref": p.name},
     "AWS::ElasticLoadBalancingV2::LoadBalancer": _load_balancer,
     "AWS::ElasticLoadBalancingV2::TargetGroup": _target_group,
-    "AWS::EC2::VPC": _generated_id("vpc", CidrBlock=lambda p: p.prop("CidrBlock", "10.0.0.0/16"), VpcId=lambda p: f"vpc-{p.fake_id[:17]}"),
+    "AWS::ApplicationAutoScaling::ScalableTarget": _scalable_target,
+    "AWS::ApplicationAutoScaling::ScalingPolicy": _scaling_policy,
+    "AWS::WAFv2::WebACL": _web_acl,
+    "AWS::EC2::VPC": _generated_id(
+        "vpc",
+        CidrBlock=lambda p: p.prop("CidrBlock", "10.0.0.0/16"),
+        VpcId=lambda p: f"vpc-{p.fake_id[:17]}",
+        DefaultSecurityGroup=lambda p: f"sg-{p.fake_id[-17:]}",
+    ),
     "AWS::EC2::Subnet": _generated_id("subnet", SubnetId=lambda p: f"subnet-{p.fake_id[:17]}"),
     "AWS::EC2::SecurityGroup": _generated_id("sg", GroupId=lambda p: f"sg-{p.fake_id[:17]}"),
     "AWS::EC2::RouteTable": _generated_id("rtb", RouteTableId=lambda p: f"rtb-{p.fake_id[:17]}"),

@@ -31,6 +31,16 @@ TEMPLATE: dict[str, Any] = {
         "Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"AlarmName": {"Fn::Join": ["-", ["prod", "dlq"]]}}},
         "Role": {"Type": "AWS::IAM::Role", "Properties": {}},
         "Widget": {"Type": "Custom::Widget", "Properties": {}},
+        "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.30.0.0/16"}},
+        "Target": {
+            "Type": "AWS::ApplicationAutoScaling::ScalableTarget",
+            "Properties": {
+                "ResourceId": {"Fn::Join": ["", ["service/", {"Ref": "ClusterC2E21B66"}, "/", {"Fn::GetAtt": ["Service", "Name"]}]]},
+                "ScalableDimension": "ecs:service:DesiredCount",
+                "ServiceNamespace": "ecs",
+            },
+        },
+        "Acl": {"Type": "AWS::WAFv2::WebACL", "Properties": {"Name": "api", "Scope": "REGIONAL"}},
     },
     "Outputs": {
         "TopicArn": {"Value": {"Ref": "AlarmTopicD01E77F9"}},
@@ -75,6 +85,13 @@ def test_documented_return_values(resolver: Resolver) -> None:
     assert resolver.resolve({"Fn::GetAtt": ["Repo", "Arn"]}) == "arn:aws:ecr:eu-west-2:333333333333:repository/portfolio-api"
     assert resolver.resolve({"Fn::GetAtt": ["Repo", "RepositoryUri"]}) == "333333333333.dkr.ecr.eu-west-2.amazonaws.com/portfolio-api"
     assert resolver.resolve({"Fn::GetAtt": ["Role", "Arn"]}) == "arn:aws:iam::333333333333:role/Role"
+    # Scalable target: Ref is "<ResourceId>|<ScalableDimension>|<ServiceNamespace>".
+    assert resolver.resolve({"Ref": "Target"}) == "service/ClusterC2E21B66/Service|ecs:service:DesiredCount|ecs"
+    assert resolver.resolve({"Fn::GetAtt": ["Vpc", "CidrBlock"]}) == "10.30.0.0/16"
+    assert resolver.resolve({"Fn::GetAtt": ["Vpc", "DefaultSecurityGroup"]}).startswith("sg-")
+    acl_id = resolver.resolve({"Fn::GetAtt": ["Acl", "Id"]})
+    assert resolver.resolve({"Ref": "Acl"}) == f"api|{acl_id}|REGIONAL"
+    assert resolver.resolve({"Fn::GetAtt": ["Acl", "Arn"]}) == f"arn:aws:wafv2:eu-west-2:333333333333:regional/webacl/api/{acl_id}"
 
 
 def test_getatt_string_form_and_nested_values(resolver: Resolver) -> None:
