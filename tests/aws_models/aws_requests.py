@@ -27,8 +27,10 @@ an undocumented key fails its test instead of passing on a guess.
     topic (``kms:EncryptionContext:aws:sns:topicArn``, together with ``aws:SourceArn`` of that
     service's resource:
     https://docs.aws.amazon.com/gamelift/latest/flexmatchguide/queue-notification-sns-sse.html).
-    For CloudWatch, AWS documents neither ``aws:SourceArn`` nor ``aws:SourceAccount`` on the KMS
-    call, nor ``kms:ViaService``: they are absent here unless the caller opts in
+    The model includes the encryption context (SNS sets it, whoever publishes). For CloudWatch,
+    AWS documents neither ``aws:SourceArn`` nor ``aws:SourceAccount`` on the KMS call (they
+    describe the publisher, and the page above documents them for GameLift only), nor
+    ``kms:ViaService``: they are absent here unless the caller opts in
     (``assume_source_keys=True``), which only serves to show what a policy would depend on.
 
 (c) An ECS Fargate task pulls its image from ECR.
