@@ -6,7 +6,11 @@ new failure instead of once.
   A topic policy (``enforce_ssl`` writes one) *replaces* SNS's default policy, so without the
   publish statement no alarm would ever notify; an encrypted topic also needs the key to admit
   CloudWatch (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, "Enable
-  compatibility between event sources from AWS services and encrypted topics").
+  compatibility between event sources from AWS services and encrypted topics"). The publish
+  statement is scoped to alarms of this account and region (``aws:SourceAccount``,
+  ``aws:SourceArn``); the key statement to SNS topics of this account and region (the
+  ``aws:sns:topicArn`` encryption context), because AWS documents no source keys on the KMS
+  call. ``tests/test_alarm_topic_policy.py`` asks both questions of a policy evaluator.
 * :func:`arrivals_alarm`: pages when messages *arrive* in a dead-letter queue, and returns to
   OK once they stop arriving, so the second poison message pages too. An alarm on "visible >=
   1" stays in ALARM until someone empties the queue and notifies only on that one transition.
@@ -36,6 +40,11 @@ CLOUDWATCH_SERVICE_PRINCIPAL = "cloudwatch.amazonaws.com"
 
 CLOUDWATCH_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
 """What a publisher to a KMS-encrypted topic needs on the key (SNS key-management guide)."""
+
+SNS_TOPIC_ENCRYPTION_CONTEXT = "kms:EncryptionContext:aws:sns:topicArn"
+"""The encryption context SNS sets on the data keys of an encrypted topic: the topic's ARN
+(https://docs.aws.amazon.com/gamelift/latest/flexmatchguide/queue-notification-sns-sse.html
+shows it in a key policy for a service publishing to an encrypted topic)."""
 
 
 def alarm_source_conditions(scope: Construct) -> dict[str, dict[str, str]]:
@@ -74,13 +83,20 @@ class AlarmTopic(Construct):
                 conditions=conditions,
             )
         )
+        # Scoped by the encryption context SNS sets on the data key (the topics of this account
+        # and region), not by aws:SourceArn/SourceAccount: AWS documents neither on the KMS
+        # call SNS makes for an alarm, and a condition on an absent key denies every publish.
+        # The topic's own ARN cannot be named here: the topic depends on the key.
+        stack = Stack.of(self)
         added = key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudWatchAlarmsToUseTheKey",
                 principals=[iam.ServicePrincipal(CLOUDWATCH_SERVICE_PRINCIPAL)],
                 actions=list(CLOUDWATCH_KEY_ACTIONS),
                 resources=["*"],
-                conditions=conditions,
+                conditions={
+                    "ArnLike": {SNS_TOPIC_ENCRYPTION_CONTEXT: f"arn:{stack.partition}:sns:{stack.region}:{stack.account}:*"}
+                },
             )
         )
         if not added.statement_added:

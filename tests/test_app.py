@@ -159,3 +159,14 @@ def test_cdk_synth_refuses_bad_data_with_the_message_not_a_traceback(tmp_path: P
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith("stable_fargate: environment staging: account='2222' is refused.")
     assert "Traceback" not in result.stderr
+
+
+def test_stateful_stacks_are_termination_protected_in_production(sample_app: SampleApp) -> None:
+    """Api and Workers read Platform's outputs by weak reference (Fn::GetStackOutput), which
+    does not stop Platform from being deleted under them: production stacks are protected."""
+    protected = {(env, stack.node.id): stack.termination_protection for env, stack in sample_app.stacks()}
+    assert protected[("tooling", "Registry")] is True
+    for name in ("Platform", "Api", "Workers"):
+        assert protected[("prod", name)] is True
+        assert protected[("dev", name)] is False
+        assert protected[("staging", name)] is False

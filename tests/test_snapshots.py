@@ -38,8 +38,13 @@ def snapshot_json(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 
 
 def test_every_stack_matches_its_snapshot(sample_app: SampleApp, snapshot_json: SnapshotAssertion) -> None:
-    for env, stack in sample_app.stacks():
-        assert normalise(template_json(stack)) == snapshot_json(name=f"{env}-{stack.node.id}")
+    # Compare every stack before failing, so a reviewer sees each stack that changed, not the first.
+    differing = [
+        f"{env}-{stack.node.id}"
+        for env, stack in sample_app.stacks()
+        if not normalise(template_json(stack)) == snapshot_json(name=f"{env}-{stack.node.id}")
+    ]
+    assert differing == [], f"these stacks differ from their snapshots (run `make snapshots` if intended): {differing}"
 
 
 def test_normalise_keeps_image_digests() -> None:

@@ -508,7 +508,22 @@ def test_web_acl_in_front_of_the_load_balancer(defaults_service: tuple[StableWeb
     )
     lb = next(iter(template.find_resources("AWS::ElasticLoadBalancingV2::LoadBalancer")))
     template.has_resource_properties("AWS::WAFv2::WebACLAssociation", {"ResourceArn": {"Ref": lb}})
-    template.has_resource_properties("AWS::WAFv2::LoggingConfiguration", {"LogDestinationConfigs": [Match.any_value()]})
+    template.has_resource_properties(
+        "AWS::WAFv2::LoggingConfiguration",
+        {
+            "LogDestinationConfigs": [Match.any_value()],
+            # Credentials in headers never reach the year-long WAF log.
+            "RedactedFields": [
+                {"SingleHeader": {"Name": "authorization"}},
+                {"SingleHeader": {"Name": "cookie"}},
+                {"SingleHeader": {"Name": "proxy-authorization"}},
+                {"SingleHeader": {"Name": "x-api-key"}},
+            ],
+        },
+    )
+    # A fixed name: retained data must not block a retried first deploy (RetainExceptOnCreate).
+    template.has_resource("AWS::Logs::LogGroup", {"DeletionPolicy": "RetainExceptOnCreate", "Properties": Match.object_like(
+        {"LogGroupName": Match.string_like_regexp("^aws-waf-logs-")})})
     template.has_resource_properties(
         "AWS::Logs::LogGroup",
         {
