@@ -31,8 +31,9 @@ def test_library_metadata() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["name"] == "stable-fargate"
     deps = {d.split(">")[0].split("=")[0].split("<")[0]: d for d in project["dependencies"]}
-    assert set(deps) == {"aws-cdk-lib", "constructs", "cdk-nag"}
+    assert set(deps) == {"aws-cdk-lib", "constructs", "cdk-nag", "pydantic"}
     assert ">=3" in deps["cdk-nag"] and "<4" in deps["cdk-nag"]
+    assert ">=2." in deps["pydantic"] and "<3" in deps["pydantic"]
     assert (ROOT / "stable_fargate" / "py.typed").exists()
 
 
