@@ -268,8 +268,10 @@ def shown(value: object) -> object:
 
 
 def _digits(value: int) -> int:
-    # From the bit length, not str(): str() refuses numbers of more than 4300 digits.
-    return max(1, math.floor((abs(value).bit_length() - 1) * math.log10(2)) + 1)
+    magnitude = abs(value)
+    if magnitude.bit_length() < 10_000:  # str() refuses numbers of more than 4300 digits
+        return len(str(magnitude))
+    return math.floor((magnitude.bit_length() - 1) * math.log10(2)) + 1
 
 
 def _has_hidden(value: object, depth: int = 0) -> bool:

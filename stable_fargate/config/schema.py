@@ -28,9 +28,32 @@ def stable_fargate_schema() -> dict[str, Any]:
     environment = EnvironmentSpec.model_json_schema(ref_template="#/$defs/{model}")
     defs: dict[str, Any] = {**block.pop("$defs", {}), **environment.pop("$defs", {})}
     defs["EnvironmentSpec"] = environment
-    block["properties"]["environments"]["additionalProperties"] = {"$ref": "#/$defs/EnvironmentSpec"}
+    environments = block["properties"]["environments"]
+    environments.pop("patternProperties", None)
+    environments["additionalProperties"] = {"$ref": "#/$defs/EnvironmentSpec"}
     block["$defs"] = dict(sorted(defs.items()))
-    return block
+    friendly: dict[str, Any] = _editor_friendly(block)
+    return friendly
+
+
+def _editor_friendly(node: Any) -> Any:
+    """pydantic writes a map with constrained keys as ``patternProperties`` (keys that do not
+    match are then unchecked) and a minimum size as ``minLength``; editors need
+    ``propertyNames`` + ``additionalProperties``, and ``minProperties``/``minItems``."""
+    if isinstance(node, list):
+        return [_editor_friendly(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _editor_friendly(value) for key, value in node.items()}
+    patterns = node.get("patternProperties")
+    if node.get("type") == "object" and isinstance(patterns, dict) and len(patterns) == 1 and "additionalProperties" not in node:
+        ((pattern, values),) = patterns.items()
+        del node["patternProperties"]
+        node["propertyNames"] = {"pattern": pattern}
+        node["additionalProperties"] = values
+    if node.get("type") in ("object", "array") and "minLength" in node:
+        node["minProperties" if node["type"] == "object" else "minItems"] = node.pop("minLength")
+    return node
 
 
 def cdk_json_schema() -> dict[str, Any]:
