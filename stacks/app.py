@@ -27,8 +27,9 @@ def referenced_tags(config: AppConfig) -> dict[str, list[str]]:
     """repository -> every tag some environment runs (the registry's lifecycle protects them)."""
     tags: dict[str, list[str]] = {}
     for env in config.environments:
-        for service, tag in env.images.items():
-            if not tag.startswith("sha256:") and tag not in tags.setdefault(service, []):
+        for service in env.images:
+            tag = env.image_tag(service)  # v1.2.3 of v1.2.3@sha256:...: the lifecycle protects tags
+            if tag not in tags.setdefault(service, []):
                 tags[service].append(tag)
     return tags
 
