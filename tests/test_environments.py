@@ -188,7 +188,7 @@ def test_the_certificate_is_required() -> None:
     data = env_data("prod")
     del data["certificate_arn"]
     error = refused("prod", data)
-    assert error.field == "environments.prod.certificate_arn"
+    assert (error.field, error.value) == ("environments.prod.certificate_arn", None)
     assert "required" in error.fix and "ACM certificate" in error.fix
 
 
@@ -218,6 +218,7 @@ def test_text_that_passes_naive_patterns_is_refused(field: str, value: str) -> N
 def test_bad_environment_names_are_refused(name: str) -> None:
     error = refused(name, env_data())
     assert "lower-case ASCII" in error.fix
+    assert "\n" not in str(error) and "\x00" not in str(error)  # one line, whatever the name holds
 
 
 def test_a_service_name_with_non_ascii_letters_or_over_the_limit_is_refused() -> None:

@@ -15,7 +15,7 @@ from typing import Any, Final
 from pydantic import TypeAdapter, ValidationError
 
 from stable_fargate.config import rules
-from stable_fargate.config.messages import config_error
+from stable_fargate.config.messages import config_error, printable
 from stable_fargate.config.models import (
     INJECTED_FIELDS,
     AccountRegion,
@@ -202,9 +202,9 @@ def _resolve_set(
                 # is the drift the shared set exists to prevent.
                 raise ConfigError(
                     service, f"parameters.{service}.keys.{name}", "<declared>",
-                    f"{name} is declared in shared_parameters, which every service carries: remove it here (give this "
-                    f"service's value per environment under shared_parameters.overrides only if every service may take "
-                    f"it), or move {name} out of shared_parameters into each service that uses it.",
+                    f"{name} is declared in shared_parameters, which every service carries: remove it here (an "
+                    f"environment's own value goes under shared_parameters.overrides.<env>.{name}, for every service), or "
+                    f"move {name} out of shared_parameters into each service that uses it.",
                 )
             keys[name] = key
             origin[name] = (f"parameters.{service}", own)
@@ -324,14 +324,14 @@ def load_environment(name: str, data: Any, *, registry: AccountRegion | None = N
 
 
 def _environment(name: Any, data: Any, registry: AccountRegion | None) -> EnvironmentSpec:
-    subject = f"environment {rules.shown(name)}"
+    subject = f"environment {printable(name) if isinstance(name, str) else rules.shown(name)}"
     if not isinstance(name, str):
         raise ConfigError(subject, "environments", rules.shown(name), "Name the environment with a string key.")
     if isinstance(data, Mapping):
         injected = sorted(INJECTED_FIELDS & set(data))
         if injected:
             raise ConfigError(
-                subject, f"environments.{name}.{injected[0]}", rules.shown(data[injected[0]]),
+                subject, f"environments.{printable(name)}.{injected[0]}", rules.shown(data[injected[0]]),
                 "Remove it: an environment's name is its key, its registry the tooling account, and its parameters "
                 "come from stable_fargate.parameters.",
             )

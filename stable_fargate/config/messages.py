@@ -53,7 +53,17 @@ TYPE_FIXES: Final[Mapping[str, str]] = {
 
 def path_of(loc: Sequence[str | int]) -> tuple[str, ...]:
     # "[key]" marks an error in a mapping's key: the key itself is the path's last part.
-    return tuple(str(part) for part in loc if part not in UNION_TAGS and part != "[key]")
+    return tuple(printable(str(part)) for part in loc if part not in UNION_TAGS and part != "[key]")
+
+
+MAX_NAME_CHARACTERS: Final = 64
+"""A name in a path or subject is cut to this length (the value shows it whole, up to its own limit)."""
+
+
+def printable(name: str) -> str:
+    """``name`` as one line of a message: control characters escaped (``dev\\n``), cut if long."""
+    text = name if name.isprintable() else name.encode("unicode_escape", "backslashreplace").decode("ascii")
+    return text if len(text) <= MAX_NAME_CHARACTERS else text[: MAX_NAME_CHARACTERS - 1] + "…"
 
 
 def subject_of(path: Sequence[str]) -> str:
@@ -94,7 +104,7 @@ def config_error(
     detail = _most_specific(details)
     path = path_of((*prefix, *detail["loc"]))
     refusal = _refusal(detail)
-    value: object = detail.get("input")
+    value: object = None if detail["type"] == "missing" else detail.get("input")
     hidden = is_hidden_path(path)
     if refusal is not None:
         if refusal.field:
