@@ -328,3 +328,15 @@ def test_the_schema_leaves_the_cdks_own_keys_free_and_hides_the_loaders_fields()
     environment = document["$defs"]["EnvironmentSpec"]
     assert not {"name", "registry", "parameters"} & set(environment["properties"])
     assert "certificate_arn" in environment["required"]
+
+
+def test_a_token_shaped_string_in_cdk_json_is_refused_but_passes_in_a_hand_built_model() -> None:
+    """cdk.json holds no CDK tokens: a string shaped like one must not skip the checks there."""
+    data = block()
+    data["tooling"]["region"] = "${Token[AWS.Region.4]}"
+    error = refused(data)
+    assert (error.field, error.value) == ("tooling.region", "<token>")
+    data = block()
+    data["parameters"]["portfolio-api"]["keys"]["DATABASE_PASSWORD"]["name"] = "${Token[Name.7]}"
+    assert refused(data).field == "parameters.portfolio-api.keys.DATABASE_PASSWORD.name"
+    assert SecretRef("ssm", "${Token[Name.7]}").name == "${Token[Name.7]}"  # a construct's attribute, by hand

@@ -29,8 +29,11 @@ from stable_fargate.config.models import (
     StableFargateBlock,
     resolve_value,
 )
-from stable_fargate.config.rules import RuleError
+from stable_fargate.config.rules import FROM_CDK_JSON, RuleError
 from stable_fargate.errors import ConfigError
+
+DATA: Final = {FROM_CDK_JSON: True}
+"""The validation context of data read from cdk.json."""
 
 MAX_HOTFIX_DAYS: Final = 90
 """A hotfix may be declared at most this far ahead: it is an exception until the fix has been
@@ -140,13 +143,13 @@ def load_parameter_sets(
         raise ConfigError("app", "environments", [], "Declare at least one environment before its parameters.")
     names = tuple(e if isinstance(e, str) else e.name for e in envs)
     try:
-        parsed = _SETS.validate_python({} if raw is None else raw)
+        parsed = _SETS.validate_python({} if raw is None else raw, context=DATA)
     except ValidationError as error:
         raise config_error(error, prefix=("parameters",), schema=block_schema()) from None
     shared_set: ParameterSetData | None = None
     if shared is not None:
         try:
-            shared_set = ParameterSetData.model_validate(shared)
+            shared_set = ParameterSetData.model_validate(shared, context=DATA)
         except ValidationError as error:
             raise config_error(error, prefix=(SHARED,), schema=block_schema()) from None
     universe = dict.fromkeys(parsed)
@@ -300,7 +303,7 @@ def load_app_config(context: Mapping[str, Any], *, today: date | None = None) ->
     if not isinstance(block, Mapping):
         raise ConfigError("app", "context.stable_fargate", rules.shown(block), MISSING_CONTEXT_FIX)
     try:
-        parsed = StableFargateBlock.model_validate(block)
+        parsed = StableFargateBlock.model_validate(block, context=DATA)
     except ValidationError as error:
         raise config_error(error, schema=block_schema()) from None
     environments = tuple(_environment(name, data, parsed.tooling) for name, data in parsed.environments.items())
@@ -337,7 +340,7 @@ def _environment(name: Any, data: Any, registry: AccountRegion | None) -> Enviro
             )
         data = {**data, "name": name, "registry": registry}
     try:
-        return EnvironmentSpec.model_validate(data)
+        return EnvironmentSpec.model_validate(data, context=DATA)
     except ValidationError as error:
         raise config_error(error, prefix=("environments", name), schema=block_schema()) from None
 

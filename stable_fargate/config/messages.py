@@ -111,7 +111,8 @@ def config_error(
             path = (*path, *refusal.field.split("."))
         if refusal.value is not UNSET:
             value = refusal.value
-        hidden = hidden or refusal.hidden or is_hidden_path(path)
+        # The refused part decides: a secret's name is shown, its value never.
+        hidden = refusal.hidden or is_hidden_path(path)
         fix = refusal.fix
     else:
         fix = _fix(detail, path, schema)

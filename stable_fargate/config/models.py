@@ -26,6 +26,7 @@ from pydantic import (
     JsonValue,
     Tag,
     ValidationError,
+    ValidationInfo,
     model_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
@@ -194,8 +195,8 @@ class SecretRef(Model):
         super().__init__(source=source, name=name, json_field=json_field)
 
     @model_validator(mode="after")
-    def _rules(self) -> Self:
-        rules.check_secret(self.source, self.name, self.json_field)
+    def _rules(self, info: ValidationInfo) -> Self:
+        rules.check_secret(self.source, self.name, self.json_field, tokens=rules.tokens_allowed(info))
         return self
 
 

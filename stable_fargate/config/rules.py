@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Annotated, Any, Final
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, ValidationInfo
 
 from stable_fargate import defaults
 
@@ -303,10 +303,25 @@ def _safe_repr(value: object, depth: int = 0) -> str:
 # --- Checks (each raises RuleError) -------------------------------------------------------------
 
 
-def _fullmatch(pattern: re.Pattern[str], fix: str) -> Callable[[str], str]:
-    def check(value: str) -> str:
-        if is_token(value):
-            return value  # resolved at deploy; the CDK checks it there
+FROM_CDK_JSON: Final = "from_cdk_json"
+"""Validation context flag the loader sets: data from cdk.json holds no CDK tokens, so a string
+shaped like one is refused there; a hand-built model may hold one (``AccountRegion(stack.account,
+stack.region)`` of an environment-agnostic stack), resolved at deploy and checked by the CDK."""
+
+
+def tokens_allowed(info: ValidationInfo) -> bool:
+    """Whether a CDK token may stand for a value here: in a hand-built model, not in cdk.json data."""
+    return not (isinstance(info.context, Mapping) and bool(info.context.get(FROM_CDK_JSON)))
+
+
+def _token_allowed(value: str, info: ValidationInfo) -> bool:
+    return tokens_allowed(info) and is_token(value)
+
+
+def _fullmatch(pattern: re.Pattern[str], fix: str) -> Callable[[str, ValidationInfo], str]:
+    def check(value: str, info: ValidationInfo) -> str:
+        if _token_allowed(value, info):
+            return value
         if pattern.fullmatch(value) is None:
             raise RuleError(fix)
         return value
@@ -314,8 +329,8 @@ def _fullmatch(pattern: re.Pattern[str], fix: str) -> Callable[[str], str]:
     return check
 
 
-def check_region(value: str) -> str:
-    if is_token(value):
+def check_region(value: str, info: ValidationInfo) -> str:
+    if _token_allowed(value, info):
         return value
     if value not in KNOWN_REGIONS:
         raise RuleError("Give a known AWS region such as eu-west-2 (lower case, no spaces).")
@@ -438,10 +453,11 @@ Budget = Annotated[float, Field(gt=0, le=MAX_MONTHLY_BUDGET_USD, allow_inf_nan=F
 ArrayAsTuple = BeforeValidator(list_as_tuple)
 
 
-def check_secret(source: str, name: str | None, json_field: str | None) -> None:
-    """The rules of a secret reference, for ``SecretRef`` and the cdk.json declaration alike."""
+def check_secret(source: str, name: str | None, json_field: str | None, *, tokens: bool = False) -> None:
+    """The rules of a secret reference, for ``SecretRef`` and the cdk.json declaration alike;
+    ``tokens``: a CDK token passes as the name (a hand-built reference, never cdk.json data)."""
     example = "/portfolio/import/api-token" if source == "ssm" else "portfolio-api/database"
-    if name is not None and not is_token(name):
+    if name is not None and not (tokens and is_token(name)):
         if name.startswith("arn:"):
             raise RuleError(
                 f"Give the {source} secret's name, not its ARN (ECS builds the ARN from the name), e.g. {example}.",
