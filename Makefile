@@ -17,7 +17,7 @@ export CDK_DISABLE_VERSION_CHECK := true
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: setup synth test lint typecheck lint-templates pytest bench snapshots drift clean
+.PHONY: setup synth test lint typecheck lint-templates pytest bench snapshots drift schema clean
 
 $(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ test: setup lint typecheck synth pytest
 
 snapshots: setup
 	$(BIN)/pytest --snapshot-update tests/test_snapshots.py
+
+# The JSON Schema of cdk.json, generated from the config models (a test checks it is current).
+schema: setup
+	$(BIN)/python -m stable_fargate.config.schema
 
 drift: synth
 	$(BIN)/python -m stable_fargate drift cdk.out

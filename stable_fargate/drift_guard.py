@@ -43,7 +43,8 @@ SIZING_DECLARATIONS = frozenset({"cpu", "memory"})
 
 RELEASE_DECLARATIONS = frozenset({"image"})
 """What an environment's release of a service (``images.<svc>``) declares may differ: during a
-promotion staging runs the new tag while prod still runs the old one."""
+promotion staging runs the new tag while prod still runs the old one. A hotfix
+(``environments.<env>.hotfixes.<svc>``) is shown beside the image with its reason."""
 
 
 class DriftGuard:
@@ -105,7 +106,13 @@ def declarations_for(*, config: AppConfig, parameters: ParameterSets) -> Declara
     for service, per_env in parameters.declared_differences().items():
         for env_name, names in per_env.items():
             props.setdefault(service, {}).setdefault(env_name, set()).update(names)
+    notes = {
+        service: {env.name: MappingProxyType({"image": f"hotfix: {hotfix.reason}"}) for env in config.environments
+                  if (hotfix := env.hotfix(service)) is not None}
+        for service in {s for env in config.environments for s in env.hotfixes}
+    }
     return Declarations(
         properties=MappingProxyType({s: MappingProxyType({e: frozenset(n) for e, n in envs.items()}) for s, envs in props.items()}),
         environments=MappingProxyType({s: frozenset(e) for s, e in expected.items()}),
+        notes=MappingProxyType({s: MappingProxyType(envs) for s, envs in notes.items()}),
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks, PCIDSS321Checks
 
-from stable_fargate import AppConfig, DriftGuard, ParameterSets, load_app_config, load_parameter_sets, pin_availability_zones
+from stable_fargate import AppConfig, DriftGuard, ParameterSets, load_app_config, pin_availability_zones
 from stacks.registry import RegistryStack
 from stacks.stage import EnvironmentStage
 
@@ -20,15 +20,16 @@ def load_config(app: App) -> AppConfig:
 def load_parameters(config: AppConfig) -> ParameterSets:
     """Every service's parameter set (shared values + per-environment overrides), resolved and
     checked for every environment at load."""
-    return load_parameter_sets(config.raw.get("parameters"), config.environments)
+    return config.parameters
 
 
 def referenced_tags(config: AppConfig) -> dict[str, list[str]]:
     """repository -> every tag some environment runs (the registry's lifecycle protects them)."""
     tags: dict[str, list[str]] = {}
     for env in config.environments:
-        for service, tag in env.images.items():
-            if not tag.startswith("sha256:") and tag not in tags.setdefault(service, []):
+        for service in env.images:
+            tag = env.image_tag(service)  # v1.2.3 of v1.2.3@sha256:...: the lifecycle protects tags
+            if tag not in tags.setdefault(service, []):
                 tags[service].append(tag)
     return tags
 

@@ -157,7 +157,8 @@ def test_cdk_synth_refuses_bad_data_with_the_message_not_a_traceback(tmp_path: P
     env = dict(os.environ, CDK_CONTEXT_JSON=json.dumps(context), CDK_OUTDIR=str(tmp_path))
     result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1].startswith("stable_fargate: environment staging: account='2222' is refused.")
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("stable_fargate: environment staging: environments.staging.account='2222' is refused.")
     assert "Traceback" not in result.stderr
 
 

@@ -29,7 +29,7 @@ from stable_fargate.drift_guard import DriftGuard, declarations_for
 from stable_fargate.environments import AppConfig, load_app_config
 from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
-from stable_fargate.parameters import ParameterSets, ResolvedParameters, load_parameter_sets
+from stable_fargate.parameters import ParameterSets, ResolvedParameters
 from stable_fargate.review import Declarations, compare, declarations_from_context, load_assembly, model_from_templates
 from stable_fargate.review.drift import render
 from stable_fargate.services._base import _StableFargateBase
@@ -454,7 +454,7 @@ class _Task(_StableFargateBase):
 def synth_sample_tasks(outdir: Path, *, staging_extra: dict[str, str] | None = None) -> tuple[AppConfig, ParameterSets, str]:
     context = cdk_context()
     config = load_app_config(context)
-    parameters = load_parameter_sets(config.raw["parameters"], config.environments)
+    parameters = config.parameters
     app = App(context=context, outdir=str(outdir))
     for env in config.environments:
         stage = Stage(app, env.stage_name, env=Environment(account=env.account, region=env.region))
@@ -535,7 +535,7 @@ def test_cli_on_the_synthesized_assembly(
 def test_cli_and_guard_read_the_same_declarations_from_cdk_json() -> None:
     context = cdk_context()
     config = load_app_config(context)
-    typed = declarations_for(config=config, parameters=load_parameter_sets(config.raw["parameters"], config.environments))
+    typed = declarations_for(config=config, parameters=config.parameters)
     lenient = declarations_from_context(context["stable_fargate"])
     assert typed == lenient
 
@@ -543,7 +543,7 @@ def test_cli_and_guard_read_the_same_declarations_from_cdk_json() -> None:
 def test_guard_reports_an_unreadable_assembly_as_config_error(tmp_path: Path) -> None:
     context = cdk_context()
     config = load_app_config(context)
-    guard = DriftGuard(config=config, parameters=load_parameter_sets(config.raw["parameters"], config.environments))
+    guard = DriftGuard(config=config, parameters=config.parameters)
     with pytest.raises(ConfigError, match="Synthesize the app first"):
         guard.check(tmp_path)
 

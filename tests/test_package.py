@@ -19,7 +19,10 @@ def test_every_public_name_resolves() -> None:
 
 def test_read_side_runs_without_loading_the_cdk() -> None:
     code = (
-        "import sys, stable_fargate.__main__, stable_fargate.review.drift, stable_fargate.drift_guard\n"
+        "import sys, json, stable_fargate.__main__, stable_fargate.review.drift, stable_fargate.drift_guard\n"
+        "import stable_fargate.environments, stable_fargate.parameters, stable_fargate.config.schema\n"
+        "config = stable_fargate.environments.load_app_config(json.load(open('cdk.json'))['context'])\n"
+        "stable_fargate.config.schema.render()\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in {'aws_cdk', 'constructs', 'jsii', 'cdk_nag'})\n"
         "print(loaded)\n"
     )
@@ -31,8 +34,9 @@ def test_library_metadata() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["name"] == "stable-fargate"
     deps = {d.split(">")[0].split("=")[0].split("<")[0]: d for d in project["dependencies"]}
-    assert set(deps) == {"aws-cdk-lib", "constructs", "cdk-nag"}
+    assert set(deps) == {"aws-cdk-lib", "constructs", "cdk-nag", "pydantic"}
     assert ">=3" in deps["cdk-nag"] and "<4" in deps["cdk-nag"]
+    assert ">=2." in deps["pydantic"] and "<3" in deps["pydantic"]
     assert (ROOT / "stable_fargate" / "py.typed").exists()
 
 

@@ -111,7 +111,7 @@ def test_optional_key_with_allowed_values_must_allow_no_value() -> None:
     raw["api"]["keys"]["TRACE_MODE"] = {"type": "string", "required": False, "allowed": ["sampled", "full"]}
     raw["api"]["overrides"]["dev"]["TRACE_MODE"] = "full"
     error = refused(raw)
-    assert (error.subject, error.field) == ("api", "keys.TRACE_MODE.allowed")
+    assert (error.subject, error.field) == ("api", "parameters.api.keys.TRACE_MODE.allowed")
     assert 'add "" to "allowed"' in error.fix
 
     raw["api"]["keys"]["TRACE_MODE"]["allowed"].append("")  # no value accepted explicitly
@@ -149,7 +149,7 @@ def test_no_parameters_block_is_an_empty_set_that_names_the_missing_service() ->
 
 def test_environment_specs_are_accepted_and_the_sample_app_loads() -> None:
     config = load_app_config(cdk_context())
-    sets = load_parameter_sets(config.raw["parameters"], config.environments)
+    sets = config.parameters
     assert sets.services == ("portfolio-api", "portfolio-import", "reconciliation")
     api_dev = sets.resolve("portfolio-api", "dev")
     assert api_dev.plain["PORT"] == "3000"
@@ -168,7 +168,7 @@ def test_adding_a_key_to_staging_only_is_refused_naming_it() -> None:
     raw["api"]["overrides"]["staging"]["NEW_FLAG"] = "on"
     error = refused(raw)
     assert error.subject == "api"
-    assert error.field == "overrides.staging.NEW_FLAG"
+    assert error.field == "parameters.api.overrides.staging.NEW_FLAG"
     assert "NEW_FLAG" in str(error) and "staging" in str(error) and "keys" in error.fix
 
 
@@ -176,22 +176,23 @@ def test_missing_required_value_in_one_environment_names_service_key_and_environ
     raw = base()
     del raw["api"]["overrides"]["prod"]["UPSTREAM_URL"]
     error = refused(raw)
-    assert (error.subject, error.field) == ("api", "UPSTREAM_URL in prod")
-    assert "overrides.prod.UPSTREAM_URL" in error.fix
+    assert (error.subject, error.field) == ("api", "parameters.api.overrides.prod.UPSTREAM_URL")
+    assert "UPSTREAM_URL has no value in environment prod" in error.fix
+    assert "parameters.api.keys.UPSTREAM_URL" in error.fix
 
 
 def test_override_for_an_undeclared_environment_is_refused() -> None:
     raw = base()
     raw["api"]["overrides"]["qa"] = {"LOG_LEVEL": "debug"}
     error = refused(raw)
-    assert error.field == "overrides.qa" and "dev, staging, prod" in error.fix
+    assert error.field == "parameters.api.overrides.qa" and "dev, staging, prod" in error.fix
 
 
 def test_secret_looking_key_declared_plain_is_refused() -> None:
     raw = base()
     raw["api"]["keys"]["STRIPE_API_KEY"] = {"type": "string", "value": "sk_live_abc"}
     error = refused(raw)
-    assert error.field == "keys.STRIPE_API_KEY.kind" and "secret" in error.fix
+    assert error.field == "parameters.api.keys.STRIPE_API_KEY.kind" and "secret" in error.fix
     assert "sk_live_abc" not in str(error)  # the refusal must not echo the secret
 
 
@@ -226,7 +227,7 @@ def test_wrong_type_in_an_override_is_refused(key: str, value: Any, fix: str) ->
     raw = base()
     raw["api"]["overrides"]["staging"][key] = value
     error = refused(raw)
-    assert (error.subject, error.field, error.value) == ("api", f"overrides.staging.{key}", value)
+    assert (error.subject, error.field, error.value) == ("api", f"parameters.api.overrides.staging.{key}", value)
     assert fix in error.fix
 
 
@@ -246,7 +247,7 @@ def test_duration_not_whole_in_the_containers_unit_is_refused() -> None:
 def test_wrong_type_in_a_shared_value_is_refused() -> None:
     raw = base()
     raw["api"]["keys"]["PORT"]["value"] = "3000"
-    assert refused(raw).field == "keys.PORT.value"
+    assert refused(raw).field == "parameters.api.keys.PORT.value"
 
 
 @pytest.mark.parametrize(
@@ -283,7 +284,7 @@ def test_bad_key_declaration_is_refused(key: str, decl: Any, field: str) -> None
     raw = base()
     raw["api"]["keys"][key] = decl
     error = refused(raw)
-    assert (error.subject, error.field) == ("api", field)
+    assert (error.subject, error.field) == ("api", f"parameters.api.{field}")
     assert "hunter2" not in str(error)
 
 
@@ -306,7 +307,7 @@ def test_secret_value_is_never_echoed() -> None:
 def test_bad_secret_override_is_refused(value: Any, field: str) -> None:
     raw = base()
     raw["api"]["overrides"]["dev"]["DATABASE_PASSWORD"] = value
-    assert refused(raw).field == field
+    assert refused(raw).field == f"parameters.api.{field}"
 
 
 @pytest.mark.parametrize(("key", "source"), [("DATABASE_PASSWORD", "secretsmanager"), ("API_TOKEN", "ssm")])
@@ -316,7 +317,7 @@ def test_a_secret_override_given_as_a_plain_string_is_refused_without_echoing_it
     raw = base()
     raw["api"]["overrides"]["prod"][key] = "hunter2"
     error = refused(raw)
-    assert (error.subject, error.field, error.value) == ("api", f"overrides.prod.{key}", "<hidden>")
+    assert (error.subject, error.field, error.value) == ("api", f"parameters.api.overrides.prod.{key}", "<hidden>")
     assert "hunter2" not in str(error)
     assert f'"{key}": {{"name": ' in error.fix and source in error.fix  # says how to write it
 
@@ -326,19 +327,19 @@ def test_secret_without_shared_name_and_missing_in_one_environment_is_refused() 
     raw["api"]["keys"]["SIGNING_KEY"] = {"kind": "secret", "source": "ssm"}
     raw["api"]["overrides"]["dev"]["SIGNING_KEY"] = {"name": "/dev/signing-key"}
     error = refused(raw)
-    assert error.field == "SIGNING_KEY in staging"
+    assert error.field == "parameters.api.overrides.staging.SIGNING_KEY"
 
 
 @pytest.mark.parametrize(
     ("mutate", "field"),
     [
-        (lambda r: r.__setitem__("api", []), "parameters"),
-        (lambda r: r["api"].__setitem__("keys", {}), "keys"),
-        (lambda r: r["api"].__setitem__("keys", ["LOG_LEVEL"]), "keys"),
-        (lambda r: r["api"].__setitem__("overrides", []), "overrides"),
-        (lambda r: r["api"]["overrides"].__setitem__("dev", ["LOG_LEVEL"]), "overrides.dev"),
-        (lambda r: r["api"].__setitem__("defaults", {}), "defaults"),
-        (lambda r: r.__setitem__("Bad Service", r["api"]), "parameters"),
+        (lambda r: r.__setitem__("api", []), "parameters.api"),
+        (lambda r: r["api"].__setitem__("keys", {}), "parameters.api.keys"),
+        (lambda r: r["api"].__setitem__("keys", ["LOG_LEVEL"]), "parameters.api.keys"),
+        (lambda r: r["api"].__setitem__("overrides", []), "parameters.api.overrides"),
+        (lambda r: r["api"]["overrides"].__setitem__("dev", ["LOG_LEVEL"]), "parameters.api.overrides.dev"),
+        (lambda r: r["api"].__setitem__("defaults", {}), "parameters.api.defaults"),
+        (lambda r: r.__setitem__("Bad Service", r["api"]), "parameters.Bad Service"),
     ],
 )
 def test_malformed_structure_is_refused(mutate: Any, field: str) -> None:

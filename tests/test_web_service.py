@@ -16,7 +16,7 @@ from aws_cdk.assertions import Match, Template
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stable_fargate import AccountRegion, ConfigError, ImageRef, ResolvedParameters, StableWebService, defaults
+from stable_fargate import AccountRegion, ConfigError, ImageRef, StableWebService, defaults
 from stable_fargate.services.web import (
     ECS_EXEC_AGENT_PATHS,
     PATTERNS_ROLLOUT_BATCH_SECONDS,
@@ -659,10 +659,6 @@ def test_unresolved_tokens_skip_the_checks(tmp_path: Path) -> None:
         ({"min_tasks": 0}, "min_tasks", 0, "at least one task"),
         ({"production": True, "min_tasks": 1}, "min_tasks", 1, "raise min_tasks to 2"),
         ({"min_tasks": 1}, "min_tasks", 1, "raise min_tasks to 2"),  # production is the default
-        (
-            {"parameters": ResolvedParameters("portfolio-api", "prod", plain={"DATABASE_PASSWORD": "hunter2"})},
-            "environment.DATABASE_PASSWORD", "<plain value>", "declare it as a secret",
-        ),
         ({"longest_request": Duration.seconds(111)}, "longest_request", "111s", "QueueWorker"),
         ({"stop_timeout": Duration.seconds(20)}, "stop_timeout", "20s", "at least the longest request (30s)"),
         ({"container_port": 70000}, "container_port", 70000, "1 to 65535"),

@@ -71,6 +71,9 @@ class Declarations:
 
     properties: Mapping[str, Mapping[str, frozenset[str]]] = field(default_factory=lambda: MappingProxyType({}))
     environments: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
+    notes: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=lambda: MappingProxyType({}))
+    """``notes[service][environment][declaration]``: why the data declares it, shown beside the
+    value (a hotfix's reason beside the image: ``v1.8.1 (hotfix: CVE-... patch)``)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,12 @@ class Row:
     status: Status
     values: Mapping[str, str | None]
     declaration: str | None = None
+    notes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """environment -> the data's note on this row's value there (see :attr:`Declarations.notes`)."""
+
+    def shown_values(self) -> dict[str, str | None]:
+        """The values as tables show them: each with its note, if any."""
+        return {env: (f"{v} ({self.notes[env]})" if v is not None and env in self.notes else v) for env, v in self.values.items()}
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,7 @@ class DriftReport:
                             "status": r.status,
                             "declaration": r.declaration,
                             "values": dict(r.values),
+                            "notes": dict(r.notes),
                         }
                         for r in s.rows
                     ],
@@ -376,8 +386,20 @@ def _compare_service(
             status = "declared"
         else:
             status = "undeclared"
-        rows.append(Row(property=name, category=some.category, status=status, values=values, declaration=some.declaration))
+        notes = _notes(declarations.notes.get(service), some.declaration, present)
+        rows.append(Row(
+            property=name, category=some.category, status=status, values=values, declaration=some.declaration, notes=notes,
+        ))
     return ServiceDrift(service=service, environments=environments, rows=tuple(rows))
+
+
+def _notes(
+    by_env: Mapping[str, Mapping[str, str]] | None, declaration: str | None, environments: Iterable[str]
+) -> Mapping[str, str]:
+    if by_env is None or declaration is None:
+        return MappingProxyType({})
+    found = {env: (_lookup(by_env, env) or {}).get(declaration) for env in environments}
+    return MappingProxyType({env: note for env, note in found.items() if note})
 
 
 def _is_declared(declaration: str | None, environments: Iterable[str], declared: Mapping[str, frozenset[str]] | None) -> bool:
@@ -394,12 +416,13 @@ def _is_declared(declaration: str | None, environments: Iterable[str], declared:
 def declarations_from_context(block: Mapping[str, Any]) -> Declarations:
     """What cdk.json's ``stable_fargate`` block declares, read leniently (synth validates it;
     the read side only needs to know which differences are intended)."""
-    environments = block.get("environments")
-    environments = environments if isinstance(environments, Mapping) else {}
-    parameters = block.get("parameters")
-    parameters = parameters if isinstance(parameters, Mapping) else {}
+    environments = _mapping(block.get("environments"))
+    parameters = _mapping(block.get("parameters"))
+    shared = block.get("shared_parameters")
     props: dict[str, dict[str, set[str]]] = {}
     expected: dict[str, set[str]] = {}
+    notes: dict[str, dict[str, dict[str, str]]] = {}
+    services = dict.fromkeys(parameters)
     for env, data in environments.items():
         if not isinstance(data, Mapping):
             continue
@@ -408,24 +431,41 @@ def declarations_from_context(block: Mapping[str, Any]) -> Declarations:
             for service in entries if isinstance(entries, Mapping) else ():
                 props.setdefault(service, {}).setdefault(env, set()).update(names)
                 expected.setdefault(service, set()).add(env)
-    for service, pset in parameters.items():
-        if not isinstance(pset, Mapping):
+                if isinstance(shared, Mapping):
+                    services.setdefault(service)
+        for service, hotfix in _mapping(data.get("hotfixes")).items():
+            reason = hotfix.get("reason") if isinstance(hotfix, Mapping) else None
+            if isinstance(reason, str):
+                notes.setdefault(service, {}).setdefault(env, {})["image"] = f"hotfix: {reason}"
+    for service in services:
+        # A service carries the app-wide shared keys beside its own (stable_fargate.shared_parameters).
+        sets = [p for p in (parameters.get(service), shared) if isinstance(p, Mapping)]
+        if not sets and service in parameters:
             continue
         per_env = props.setdefault(service, {})
-        keys = pset.get("keys")
-        keys = keys if isinstance(keys, Mapping) else {}
-        own = {_declaration_name(k, d) for k, d in keys.items() if isinstance(d, Mapping) and not _has_shared_value(d)}
-        overrides = pset.get("overrides")
-        overrides = overrides if isinstance(overrides, Mapping) else {}
-        for env in set(environments) | set(overrides):
-            env_overrides = overrides.get(env)
-            overridden = env_overrides if isinstance(env_overrides, Mapping) else {}
-            per_env.setdefault(env, set()).update(own)
-            per_env[env].update(_declaration_name(k, keys.get(k)) for k in overridden)
+        for pset in sets:
+            keys = _mapping(pset.get("keys"))
+            own = {_declaration_name(k, d) for k, d in keys.items() if isinstance(d, Mapping) and not _has_shared_value(d)}
+            overrides = _mapping(pset.get("overrides"))
+            for env in set(environments) | set(overrides):
+                overridden = _mapping(overrides.get(env))
+                per_env.setdefault(env, set()).update(own)
+                per_env[env].update(_declaration_name(k, keys.get(k)) for k in overridden)
     return Declarations(
         properties=MappingProxyType({s: MappingProxyType({e: frozenset(n) for e, n in envs.items()}) for s, envs in props.items()}),
         environments=MappingProxyType({s: frozenset(e) for s, e in expected.items()}),
+        notes=_frozen_notes(notes),
     )
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _frozen_notes(notes: Mapping[str, Mapping[str, Mapping[str, str]]]) -> Mapping[str, Mapping[str, Mapping[str, str]]]:
+    return MappingProxyType({
+        s: MappingProxyType({e: MappingProxyType(dict(d)) for e, d in envs.items()}) for s, envs in notes.items()
+    })
 
 
 def _has_shared_value(decl: Mapping[str, Any]) -> bool:
@@ -497,7 +537,8 @@ def render_text(report: DriftReport, *, show_all: bool = False) -> str:
         same = sum(1 for r in service.rows if r.status == "same")
         out.append(f"== {service.service}")
         if shown:
-            out.append(table([(MARKS[r.status], r.property, r.values) for r in shown], service.environments, headers=(" ", "property")))
+            rows = [(MARKS[r.status], r.property, r.shown_values()) for r in shown]
+            out.append(table(rows, service.environments, headers=(" ", "property")))
         if not show_all:
             out.append(f"   {same} properties identical in every environment")
         out.append("")
@@ -518,5 +559,5 @@ def render_text(report: DriftReport, *, show_all: bool = False) -> str:
 def drift_table(report: DriftReport) -> str:
     """The undeclared rows only, as the synth-time guard reports them: service, property,
     each environment's value."""
-    rows = [(s.service, r.property, r.values) for s in report.services for r in s.undeclared]
+    rows = [(s.service, r.property, r.shown_values()) for s in report.services for r in s.undeclared]
     return table(rows, report.environments, headers=("service", "property"))

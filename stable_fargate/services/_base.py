@@ -20,6 +20,7 @@ from constructs import Construct
 
 from stable_fargate import defaults
 from stable_fargate._retention import log_retention, removal_policy
+from stable_fargate.config.rules import is_secret_looking
 from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
 from stable_fargate.network import HardenedCluster, PlatformKey
@@ -72,13 +73,6 @@ def check_fargate_size(service: str, cpu: int, memory_mib: int) -> None:
             service, "memory_mib", memory_mib,
             f"With cpu={cpu} Fargate accepts memory_mib of {', '.join(str(m) for m in valid)}.",
         )
-
-
-def is_secret_looking(key: str) -> bool:
-    upper = key.upper()
-    if any(word in upper for word in defaults.SECRET_LOOKING_WORDS):
-        return True
-    return any(part in defaults.SECRET_LOOKING_SEGMENTS for part in upper.split("_"))
 
 
 def check_plain_environment(service: str, environment: Mapping[str, str]) -> None:
