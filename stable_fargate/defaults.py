@@ -6,6 +6,8 @@ is lost or changed by accident fails a test, not a release.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Final
 
 # --- Environments -----------------------------------------------------------------------
@@ -95,6 +97,19 @@ LOG_RETENTION_DAYS: Final = 365
 """Application logs kept a year (PCI DSS 10.7), encrypted with the environment's key."""
 
 # --- Tasks (shared by every service) ------------------------------------------------------
+
+FARGATE_MEMORY_MIB: Final[Mapping[int, tuple[int, ...]]] = MappingProxyType({
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+})
+"""Fargate's valid CPU units -> memory (MiB)
+(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size).
+An invalid pair fails at deploy, minutes in; checked here it fails at synth (and at load)."""
 
 DEFAULT_CPU: Final = 512
 """Half a vCPU: enough for a Node.js or JVM service to warm up without throttling."""

@@ -62,7 +62,7 @@ def build_app(app: App, config: AppConfig | None = None) -> BuiltApp:
     )
     parameters = load_parameters(config)
     stages = {
-        env.name: EnvironmentStage(app, config=config, environment=env, parameters=parameters) for env in config.environments
+        env.name: EnvironmentStage(app, environment=env) for env in config.environments
     }
     Validations.of(app).add_plugins(AwsSolutionsChecks(app), PCIDSS321Checks(app))
     return BuiltApp(config=config, parameters=parameters, stages=stages)

@@ -7,7 +7,7 @@ from typing import Any
 from aws_cdk import Environment, Stage
 from constructs import Construct
 
-from stable_fargate import AppConfig, EnvironmentSpec, ParameterSets
+from stable_fargate import EnvironmentSpec
 from stacks.api import ApiStack
 from stacks.platform import PlatformStack
 from stacks.workers import WorkersStack
@@ -20,9 +20,7 @@ class EnvironmentStage(Stage):
         self,
         scope: Construct,
         *,
-        config: AppConfig,
         environment: EnvironmentSpec,
-        parameters: ParameterSets,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -38,11 +36,7 @@ class EnvironmentStage(Stage):
         # under them: production stacks are termination-protected.
         protected = environment.production
         self.platform = PlatformStack(self, "Platform", environment=environment, termination_protection=protected)
-        self.api = ApiStack(
-            self, "Api", platform=self.platform, environment=environment, registry=config.tooling, parameters=parameters,
-            termination_protection=protected,
-        )
+        self.api = ApiStack(self, "Api", platform=self.platform, environment=environment, termination_protection=protected)
         self.workers = WorkersStack(
-            self, "Workers", config=config, environment=environment, platform=self.platform, parameters=parameters,
-            termination_protection=protected,
+            self, "Workers", environment=environment, platform=self.platform, termination_protection=protected
         )

@@ -8,7 +8,7 @@ from typing import Any
 from aws_cdk import Duration, Stack
 from constructs import Construct
 
-from stable_fargate import AppConfig, EnvironmentSpec, ImageRef, ParameterSets
+from stable_fargate import EnvironmentSpec
 from stable_fargate.services.job import ScheduledJob
 from stable_fargate.services.worker import QueueWorker
 from stacks.platform import PlatformStack
@@ -32,58 +32,34 @@ run when the trading day opens."""
 
 class WorkersStack(Stack):
     """One environment's background services, on the platform's cluster, key and alarm topic;
-    their configuration comes only from the app's parameter sets."""
+    their sizing, release and configuration come from the environment's data."""
 
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: AppConfig,
-        environment: EnvironmentSpec,
-        platform: PlatformStack,
-        parameters: ParameterSets,
-        **kwargs: Any,
+        self, scope: Construct, construct_id: str, *, environment: EnvironmentSpec, platform: PlatformStack, **kwargs: Any
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         common: dict[str, Any] = {
-            "cluster": platform.cluster.cluster,
-            "key": platform.key.key,
-            "alarm_topic": platform.alarm_topic,
-            "vpc_subnets": platform.network.private_subnets,
-            "retain_data": environment.retain_data,
+            "environment": environment,
+            "cluster": platform.cluster,
+            "key": platform.key,
+            "alarm_topic": platform.alarms,
+            "subnets": platform.network.private_subnets,
         }
-
-        sizing = environment.sizing(PORTFOLIO_IMPORT)
         self.portfolio_import = QueueWorker(
             self,
             "PortfolioImport",
             service_name=PORTFOLIO_IMPORT,
-            image=ImageRef.release(PORTFOLIO_IMPORT, environment.image_tag(PORTFOLIO_IMPORT), registry=config.tooling),
-            parameters=parameters.resolve(PORTFOLIO_IMPORT, environment.name),
             average_processing_time=PORTFOLIO_IMPORT_AVERAGE_PROCESSING,
             longest_processing_time=PORTFOLIO_IMPORT_LONGEST_PROCESSING,
             acceptable_latency=PORTFOLIO_IMPORT_ACCEPTABLE_LATENCY,
-            cpu=sizing.cpu,
-            memory_mib=sizing.memory_mib,
-            min_tasks=sizing.min_tasks,
-            max_tasks=sizing.max_tasks,
-            on_demand_base=sizing.on_demand_base,
-            production=environment.production,
             **common,
         )
-
-        sizing = environment.sizing(RECONCILIATION)
         self.reconciliation = ScheduledJob(
             self,
             "Reconciliation",
             service_name=RECONCILIATION,
-            image=ImageRef.release(RECONCILIATION, environment.image_tag(RECONCILIATION), registry=config.tooling),
-            parameters=parameters.resolve(RECONCILIATION, environment.name),
             schedule=RECONCILIATION_SCHEDULE,
             time_zone=RECONCILIATION_TIME_ZONE,
             max_runtime=RECONCILIATION_MAX_RUNTIME,
-            cpu=sizing.cpu,
-            memory_mib=sizing.memory_mib,
             **common,
         )

@@ -10,11 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, Environment, Stack, Stage
+from aws_cdk import App, Duration, Environment, Stack, Stage
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
+from constructs import Construct
 from hypothesis import settings
 
-from stable_fargate import AppConfig, EnvironmentSpec
+from stable_fargate import AppConfig, EnvironmentSpec, ImageRef, ResolvedParameters, ServiceSizing
+from stable_fargate.services._base import _StableService
 from stacks.app import build_app, load_config, pin_availability_zones
 from stacks.stage import EnvironmentStage
 
@@ -78,6 +84,28 @@ def config() -> AppConfig:
     return load_config(app)
 
 
+SIZING_FIELDS = frozenset({"cpu", "memory_mib", "min_tasks", "max_tasks", "on_demand_base"})
+"""Inputs a test may give a service that belong to the environment's sizing of it."""
+
+ENVIRONMENT_FIELDS = frozenset({"production", "retain_data", "certificate_arn"})
+"""Inputs a test may give a service that belong to the environment itself."""
+
+
+def with_overrides(environment: EnvironmentSpec, service: str, overrides: dict[str, Any]) -> tuple[EnvironmentSpec, dict[str, Any]]:
+    """Move sizing and environment fields out of a test's construct overrides into a modified
+    (and validated) copy of the environment; return it and the remaining overrides."""
+    rest = dict(overrides)
+    sizing = {k: rest.pop(k) for k in SIZING_FIELDS & set(rest)}
+    if sizing:
+        current = environment.services.get(service, ServiceSizing())
+        merged = {f: getattr(current, f) for f in SIZING_FIELDS} | sizing
+        environment = environment.with_sizing(service, ServiceSizing(**merged))
+    changes = {k: rest.pop(k) for k in ENVIRONMENT_FIELDS & set(rest)}
+    if changes:
+        environment = environment._replace(**changes)
+    return environment, rest
+
+
 @dataclass
 class EnvStack:
     """An empty stack in one environment of the sample data, for construct tests."""
@@ -109,3 +137,37 @@ def env_stack(tmp_path: Path, config: AppConfig) -> Any:
 # every machine, so CI is reproducible and a failure seen once is seen again.
 settings.register_profile("stable_fargate", derandomize=True, database=None, deadline=None)
 settings.load_profile("stable_fargate")
+
+
+class TaskProbe(_StableService):
+    """The hardened task definition every service gets, without a service around it (for
+    tests of the shared task and of drift between environments)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        service: str,
+        environment: EnvironmentSpec,
+        parameters: ResolvedParameters | None = None,
+        image: ImageRef | None = None,
+        sizing: ServiceSizing | None = None,
+        port: int | None = None,
+        health_check: ecs.HealthCheck | None = None,
+        stop_timeout_seconds: int = 30,
+    ) -> None:
+        vpc = ec2.Vpc(
+            scope, f"{construct_id}Vpc", availability_zones=["eu-west-2a", "eu-west-2b"], nat_gateways=0,
+            subnet_configuration=[ec2.SubnetConfiguration(name="App", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)],
+        )
+        if sizing is not None:
+            environment = environment.with_sizing(service, sizing)
+        super().__init__(
+            scope, construct_id, service_name=service, environment=environment,
+            cluster=ecs.Cluster(scope, f"{construct_id}Cluster", vpc=vpc),
+            key=kms.Key(scope, f"{construct_id}Key", enable_key_rotation=True),
+            alarm_topic=sns.Topic(scope, f"{construct_id}Topic"),
+            image=image, parameters=parameters, subnets=None,
+        )
+        self._build_task(stop_timeout=Duration.seconds(stop_timeout_seconds), container_port=port, health_check=health_check)

@@ -19,21 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, Duration, Environment, Stack, Stage
+from aws_cdk import App, Environment, Stack, Stage
 from aws_cdk import aws_ecs as ecs
-from aws_cdk import aws_kms as kms
-from constructs import Construct
 
+from stable_fargate import ServiceSizing
 from stable_fargate.__main__ import main
 from stable_fargate.drift_guard import DriftGuard, declarations_for
 from stable_fargate.environments import AppConfig, load_app_config
 from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
-from stable_fargate.parameters import ParameterSets, ResolvedParameters
+from stable_fargate.parameters import ParameterSets
 from stable_fargate.review import Declarations, compare, declarations_from_context, load_assembly, model_from_templates
 from stable_fargate.review.drift import render
-from stable_fargate.services._base import _StableFargateBase
-from tests.conftest import ROOT, cdk_context
+from tests.conftest import ROOT, TaskProbe, cdk_context
 
 FIXTURES = Path(__file__).parent / "fixtures" / "drift"
 DRIFTED = FIXTURES / "drifted"
@@ -437,20 +435,6 @@ def test_value_difference_is_drift_when_the_service_has_data_that_does_not_decla
 # --- the real thing: a three-stage CDK app built with the library's task base ----------------
 
 
-class _Task(_StableFargateBase):
-    """The hardened task definition every service gets, without a service around it."""
-
-    def __init__(self, scope: Construct, construct_id: str, *, service: str, parameters: ResolvedParameters,
-                 cpu: int, memory_mib: int, image: ImageRef, port: int | None) -> None:
-        super().__init__(scope, construct_id, service_name=service)
-        self._build_task(
-            image=image, parameters=parameters, cpu=cpu, memory_mib=memory_mib,
-            log_key=kms.Key(self, "LogKey", enable_key_rotation=True), stop_timeout=Duration.seconds(30),
-            retain_logs=False, container_port=port,
-            health_check=ecs.HealthCheck(command=["CMD-SHELL", f"curl -fsS http://localhost:{port}/health"]) if port else None,
-        )
-
-
 def synth_sample_tasks(outdir: Path, *, staging_extra: dict[str, str] | None = None) -> tuple[AppConfig, ParameterSets, str]:
     context = cdk_context()
     config = load_app_config(context)
@@ -461,11 +445,12 @@ def synth_sample_tasks(outdir: Path, *, staging_extra: dict[str, str] | None = N
         stack = Stack(stage, "Services")
         for service in parameters.services:
             sizing = env.sizing(service)
-            task = _Task(
-                stack, service, service=service, parameters=parameters.resolve(service, env.name),
-                cpu=sizing.cpu, memory_mib=sizing.memory_mib,
-                image=ImageRef.release(service, env.image_tag(service), registry=config.tooling),
-                port=3000 if service == "portfolio-api" else None,
+            port = 3000 if service == "portfolio-api" else None
+            task = TaskProbe(
+                stack, service, service=service, environment=env, parameters=parameters.resolve(service, env.name),
+                sizing=ServiceSizing(cpu=sizing.cpu, memory_mib=sizing.memory_mib),
+                image=ImageRef.release(service, env.image_tag(service), registry=config.tooling), port=port,
+                health_check=ecs.HealthCheck(command=["CMD-SHELL", f"curl -fsS http://localhost:{port}/health"]) if port else None,
             )
             if env.name == "staging" and service == "portfolio-api":
                 for key, value in (staging_extra or {}).items():

@@ -11,7 +11,7 @@ from aws_cdk.assertions import Match, Template
 
 from stable_fargate import AccountRegion, ConfigError, ImageRef, defaults
 from stable_fargate.services.job import ScheduledJob, check_time_zone, parse_cron
-from tests.conftest import SampleApp, template_json
+from tests.conftest import SampleApp, template_json, with_overrides
 from tests.test_worker import platform
 
 REGISTRY = AccountRegion("100000000000", "eu-west-2")
@@ -20,7 +20,6 @@ REGISTRY = AccountRegion("100000000000", "eu-west-2")
 def job_props(**overrides: Any) -> dict[str, Any]:
     props: dict[str, Any] = {
         "service_name": "reconciliation",
-        "image": ImageRef.release("reconciliation", "v1.2.0", registry=REGISTRY),
         "schedule": "0 2 * * ? *",
         "time_zone": "Europe/London",
         "max_runtime": Duration.hours(1),
@@ -33,7 +32,10 @@ def job_props(**overrides: Any) -> dict[str, Any]:
 def build(env_stack: Any) -> Any:
     def factory(env: str = "prod", **overrides: Any) -> tuple[ScheduledJob, Template]:
         es = env_stack(env)
-        job = ScheduledJob(es.stack, "Job", **platform(es.stack, es.environment.availability_zones), **job_props(**overrides))
+        environment, rest = with_overrides(es.environment, "reconciliation", overrides)
+        job = ScheduledJob(
+            es.stack, "Job", environment=environment, **platform(es.stack, es.environment.availability_zones), **job_props(**rest)
+        )
         return job, es.template()
 
     return factory

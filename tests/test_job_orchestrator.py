@@ -60,8 +60,8 @@ def _finished(exit_code: int | None, seconds: float = 600) -> Outcome:
 def definition(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from aws_cdk import App, Environment, Stack
 
-    from stable_fargate import AccountRegion, ImageRef
     from stable_fargate.services.job import ScheduledJob
+    from stacks.app import load_config
     from tests.conftest import cdk_context
     from tests.test_worker import platform
 
@@ -70,8 +70,7 @@ def definition(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     stack = Stack(app, "Jobs", env=Environment(account="333333333333", region="eu-west-2"))
     ScheduledJob(
         stack, "Job", **platform(stack, ("eu-west-2a", "eu-west-2b")),
-        service_name="reconciliation",
-        image=ImageRef.release("reconciliation", "v1.2.0", registry=AccountRegion("100000000000", "eu-west-2")),
+        service_name="reconciliation", environment=load_config(app).environment("prod"),
         schedule="0 2 * * ? *", time_zone="Europe/London", max_runtime=Duration.seconds(MAX_RUNTIME),
     )
     app.synth()

@@ -9,7 +9,7 @@ from pathlib import Path
 from aws_cdk import Duration, Environment, Stack, Validations
 from cdk_nag import AwsSolutionsChecks, PCIDSS321Checks
 
-from stable_fargate import ImageRef, QueueWorker, ResolvedParameters, ScheduledJob, SecretRef, StableWebService
+from stable_fargate import ImageRef, QueueWorker, ResolvedParameters, ScheduledJob, SecretRef, ServiceSizing, StableWebService
 from stacks.app import load_config, pin_availability_zones
 from stacks.platform import PlatformStack
 from tests.conftest import make_app
@@ -28,23 +28,24 @@ def test_variants_are_nag_clean(tmp_path: Path) -> None:
         service="ops-api", environment="staging", plain={"LOG_LEVEL": "info"},
         secrets={"DATABASE_PASSWORD": SecretRef("secretsmanager", "ops-api/database", json_field="password")},
     )
-    assert env.certificate_arn is not None
+    env = (
+        env.with_sizing("ops-api", ServiceSizing(min_tasks=2, max_tasks=3))
+        .with_sizing("long-import", ServiceSizing(min_tasks=0, max_tasks=4))
+        .with_sizing("hourly-report", ServiceSizing())
+    )
+    shared = {"environment": env, "cluster": platform.cluster, "key": platform.key, "alarm_topic": platform.alarms, "image": image}
     StableWebService(
-        stack, "OpsApi", service_name="ops-api", image=image, container_port=8080, health_check_path="/health",
-        warm_up=Duration.minutes(2), cluster=platform.cluster.cluster, vpc=platform.network.vpc,
-        certificate_arn=env.certificate_arn, parameters=secrets, enable_execute_command=True,
-        log_key=platform.key.key, alarm_topic=platform.alarm_topic, min_tasks=2, max_tasks=3,
+        stack, "OpsApi", service_name="ops-api", container_port=8080, health_check_path="/health",
+        warm_up=Duration.minutes(2), parameters=secrets, enable_execute_command=True, **shared,
     )
     QueueWorker(
-        stack, "LongImport", service_name="long-import", cluster=platform.cluster.cluster, image=image,
-        key=platform.key.key, alarm_topic=platform.alarm_topic, average_processing_time=Duration.seconds(60),
+        stack, "LongImport", service_name="long-import", average_processing_time=Duration.seconds(60),
         longest_processing_time=Duration.minutes(5), acceptable_latency=Duration.minutes(15),
-        uses_task_protection=True, production=False, vpc_subnets=platform.network.private_subnets,
+        uses_task_protection=True, subnets=platform.network.private_subnets, **shared,
     )
     ScheduledJob(
-        stack, "Hourly", service_name="hourly-report", cluster=platform.cluster.cluster, image=image,
-        key=platform.key.key, alarm_topic=platform.alarm_topic, schedule="5 * * * ? *", time_zone="UTC", max_runtime=Duration.minutes(30),
-        command=["node", "report.js"], vpc_subnets=platform.network.private_subnets,
+        stack, "Hourly", service_name="hourly-report", schedule="5 * * * ? *", time_zone="UTC",
+        max_runtime=Duration.minutes(30), command=["node", "report.js"], subnets=platform.network.private_subnets, **shared,
     )
     Validations.of(app).add_plugins(AwsSolutionsChecks(app), PCIDSS321Checks(app))
     app.synth()  # raises ValidationFailed on any unacknowledged finding

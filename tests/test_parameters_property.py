@@ -17,21 +17,19 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App, Duration, Stack
-from aws_cdk import aws_kms as kms
+from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
-from constructs import Construct
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from stable_fargate import defaults
+from stable_fargate import ServiceSizing, defaults
 from stable_fargate.config.rules import is_secret_looking, smallest_vpc_prefix
 from stable_fargate.environments import KNOWN_REGIONS, AccountRegion, load_app_config, load_environment
 from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
 from stable_fargate.parameters import DURATION_UNITS, ParameterSets, ResolvedParameters, load_parameter_sets
-from stable_fargate.services._base import FARGATE_MEMORY_MIB, _StableFargateBase
-from tests.conftest import cdk_context, make_app
+from stable_fargate.services._base import FARGATE_MEMORY_MIB
+from tests.conftest import TaskProbe, cdk_context, make_app
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TODAY = date(2026, 11, 26)
@@ -282,16 +280,6 @@ def test_arbitrary_json_as_the_parameters_is_config_error_or_loads() -> None:
     assert_both_branches(outcomes, at_least=5)
 
 
-class _Task(_StableFargateBase):
-    def __init__(self, scope: Construct, construct_id: str, *, parameters: ResolvedParameters) -> None:
-        super().__init__(scope, construct_id, service_name=parameters.service)
-        self._build_task(
-            image=ImageRef.release("app", "v1.0.0", registry=AccountRegion("100000000000", "eu-west-2")),
-            parameters=parameters, cpu=256, memory_mib=512, log_key=kms.Key(self, "Key", enable_key_rotation=True),
-            stop_timeout=Duration.seconds(30), retain_logs=False,
-        )
-
-
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_data())
 def test_valid_data_synthesizes(data: tuple[list[str], dict[str, Any]]) -> None:
@@ -300,7 +288,14 @@ def test_valid_data_synthesizes(data: tuple[list[str], dict[str, Any]]) -> None:
     service = sorted(raw)[0]
     resolved = sets.resolve(service, environments[-1])
     stack = Stack(App(), "Test")
-    _Task(stack, "Task", parameters=resolved)
+    # The generated set, as the sample's prod environment would carry it.
+    in_prod = ResolvedParameters(resolved.service, "prod", plain=resolved.plain, secrets=resolved.secrets)
+    TaskProbe(
+        stack, "Task", service=resolved.service, environment=load_app_config(cdk_context()).environment("prod"),
+        parameters=in_prod,
+        image=ImageRef.release("app", "v1.0.0", registry=AccountRegion("100000000000", "eu-west-2")),
+        sizing=ServiceSizing(cpu=256, memory_mib=512),
+    )
     task = next(iter(Template.from_stack(stack).find_resources("AWS::ECS::TaskDefinition").values()))
     container = task["Properties"]["ContainerDefinitions"][0]
     assert {e["Name"]: e["Value"] for e in container.get("Environment", [])} == dict(resolved.plain)

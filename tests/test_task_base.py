@@ -81,17 +81,24 @@ def test_task_definition_is_hardened(env_stack: object) -> None:
     from typing import Any
 
     from aws_cdk import Duration
+    from aws_cdk import aws_ec2 as ec2
+    from aws_cdk import aws_ecs as ecs
+    from aws_cdk import aws_sns as sns
     from aws_cdk.assertions import Match
 
-    from stable_fargate import AccountRegion, ImageRef, ResolvedParameters, SecretRef
+    from stable_fargate import ResolvedParameters, SecretRef, ServiceSizing
     from stable_fargate.network import PlatformKey
-    from stable_fargate.services._base import _StableFargateBase
+    from stable_fargate.services._base import _StableService
 
-    class Probe(_StableFargateBase):
-        def __init__(self, scope: Any, construct_id: str) -> None:
-            super().__init__(scope, construct_id, service_name="probe")
-            self._build_task(
-                image=ImageRef.release("probe", "v1.0.0", registry=AccountRegion("100000000000", "eu-west-2")),
+    class Probe(_StableService):
+        def __init__(self, scope: Any, construct_id: str, environment: Any) -> None:
+            vpc = ec2.Vpc(scope, "Vpc", availability_zones=["eu-west-2a", "eu-west-2b"], nat_gateways=0,
+                          subnet_configuration=[ec2.SubnetConfiguration(name="App", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)])
+            super().__init__(
+                scope, construct_id, service_name="probe",
+                environment=environment.with_sizing("probe", ServiceSizing(cpu=512, memory_mib=1024)).with_image("probe", "v1.0.0"),
+                cluster=ecs.Cluster(scope, "Cluster", vpc=vpc), key=PlatformKey(scope, "Key", description="t"),
+                alarm_topic=sns.Topic(scope, "Topic"), image=None, subnets=None,
                 parameters=ResolvedParameters(
                     service="probe",
                     environment="prod",
@@ -101,15 +108,11 @@ def test_task_definition_is_hardened(env_stack: object) -> None:
                         "API_TOKEN": SecretRef("ssm", "/prod/probe/api-token"),
                     },
                 ),
-                cpu=512,
-                memory_mib=1024,
-                log_key=PlatformKey(scope, "Key", description="t").key,
-                stop_timeout=Duration.seconds(30),
-                retain_logs=True,
             )
+            self._build_task(stop_timeout=Duration.seconds(30))
 
     env: Any = env_stack("prod")  # type: ignore[operator]
-    Probe(env.stack, "Probe")
+    Probe(env.stack, "Probe", env.environment)
     template = env.template()
     template.has_resource_properties(
         "AWS::ECS::TaskDefinition",

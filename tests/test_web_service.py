@@ -11,12 +11,13 @@ import pytest
 from aws_cdk import CfnParameter, Duration, Environment, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stable_fargate import AccountRegion, ConfigError, ImageRef, StableWebService, defaults
+from stable_fargate import AccountRegion, ConfigError, StableWebService, defaults
 from stable_fargate.services.web import (
     ECS_EXEC_AGENT_PATHS,
     PATTERNS_ROLLOUT_BATCH_SECONDS,
@@ -26,7 +27,7 @@ from stable_fargate.services.web import (
     shell_health_command,
 )
 from stacks.app import load_config, pin_availability_zones
-from tests.conftest import SampleApp, make_app, template_of
+from tests.conftest import SampleApp, make_app, template_of, with_overrides
 
 REGISTRY = AccountRegion("100000000000", "eu-west-2")
 CERT = "arn:aws:acm:eu-west-2:222222222222:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
@@ -44,6 +45,8 @@ def _stack(outdir: Path, env_name: str = "staging") -> Stack:
 
 
 def _service(stack: Stack, **overrides: Any) -> StableWebService:
+    """portfolio-api in the sample environment of ``stack``'s account (staging unless the stack
+    is built for another); sizing and environment fields among ``overrides`` modify the data."""
     vpc = ec2.Vpc(
         stack, "Vpc", availability_zones=["eu-west-2a", "eu-west-2b"], nat_gateways=0,
         subnet_configuration=[
@@ -51,18 +54,20 @@ def _service(stack: Stack, **overrides: Any) -> StableWebService:
             ec2.SubnetConfiguration(name="App", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
         ],
     )
-    cluster = ecs.Cluster(stack, "Cluster", vpc=vpc)
+    config = load_config(stack.node.root)  # type: ignore[arg-type]
+    (environment,) = [e for e in config.environments if e.account == stack.account]
+    environment, rest = with_overrides(environment, "portfolio-api", overrides)
     props: dict[str, Any] = {
         "service_name": "portfolio-api",
-        "image": ImageRef.release("portfolio-api", "v1.8.0", registry=REGISTRY),
+        "environment": environment,
         "container_port": PORT,
         "health_check_path": PATH,
         "warm_up": Duration.seconds(WARM_UP_SECONDS),
-        "cluster": cluster,
-        "vpc": vpc,
-        "certificate_arn": CERT,
+        "cluster": ecs.Cluster(stack, "Cluster", vpc=vpc),
     }
-    props.update(overrides)
+    props.update(rest)
+    props.setdefault("key", kms.Key(stack, "Key", enable_key_rotation=True))
+    props.setdefault("alarm_topic", sns.Topic(stack, "Topic"))
     return StableWebService(stack, "Api", **props)
 
 
@@ -373,7 +378,7 @@ def test_load_balancer_attributes(defaults_service: tuple[StableWebService, Temp
             "Type": "application",
             "LoadBalancerAttributes": Match.array_with(
                 [
-                    {"Key": "deletion_protection.enabled", "Value": "true"},
+                    {"Key": "deletion_protection.enabled", "Value": "false"},  # staging: protection is for production
                     {"Key": "idle_timeout.timeout_seconds", "Value": str(defaults.WEB_IDLE_TIMEOUT_SECONDS)},
                     {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"},
                     {"Key": "access_logs.s3.enabled", "Value": "true"},
@@ -654,17 +659,18 @@ def test_unresolved_tokens_skip_the_checks(tmp_path: Path) -> None:
         ({"health_check_grace_period": Duration.seconds(79)}, "health_check_grace_period", "79s", "(45s + 35s = 80s)"),
         ({"cpu": 512, "memory_mib": 512}, "memory_mib", 512, "1024, 2048, 3072, 4096"),
         ({"cpu": 300}, "cpu", 300, "Fargate CPU sizes"),
-        ({"health_check_path": "healthz"}, "health_check_path", "healthz", "'/healthz'"),
-        ({"min_tasks": 4, "max_tasks": 3}, "max_tasks", 3, "at least min_tasks (4)"),
-        ({"min_tasks": 0}, "min_tasks", 0, "at least one task"),
-        ({"production": True, "min_tasks": 1}, "min_tasks", 1, "raise min_tasks to 2"),
-        ({"min_tasks": 1}, "min_tasks", 1, "raise min_tasks to 2"),  # production is the default
+        ({"health_check_path": "healthz"}, "health_check_path", "healthz", "starting with '/'"),
+        ({"min_tasks": 0}, "environments.staging.services.portfolio-api.min_tasks", 0, "at least one task"),
         ({"longest_request": Duration.seconds(111)}, "longest_request", "111s", "QueueWorker"),
         ({"stop_timeout": Duration.seconds(20)}, "stop_timeout", "20s", "at least the longest request (30s)"),
         ({"container_port": 70000}, "container_port", 70000, "1 to 65535"),
-        ({"certificate_arn": "my-cert"}, "certificate_arn", "my-cert", "ACM certificate"),
         ({"health_check_timeout": Duration.seconds(10)}, "health_check_timeout", "10s", "below the interval"),
         ({"healthy_threshold": 1}, "healthy_threshold", 1, "2 to 10"),
+        ({"healthy_http_codes": "200-399,600"}, "healthy_http_codes", "200-399,600", "200 to 499"),
+        ({"requests_per_target": 0}, "requests_per_target", 0, "1 to 1000000"),
+        ({"cpu_target_percent": 101}, "cpu_target_percent", 101, "1 to 100"),
+        ({"scale_in_cooldown": Duration.hours(2)}, "scale_in_cooldown", "7200s", "0 to 3600 seconds"),
+        ({"web_acl_rule_groups": ["CommonRuleSet"]}, "web_acl_rule_groups", "CommonRuleSet", "AWS managed rule groups"),
     ],
 )
 def test_bad_input_is_refused(tmp_path: Path, overrides: dict[str, Any], field: str, value: object, fix: str) -> None:
@@ -678,8 +684,43 @@ def test_bad_input_is_refused(tmp_path: Path, overrides: dict[str, Any], field: 
     assert str(err.value).startswith(f"portfolio-api: {field}=")
 
 
+def test_production_keeps_two_tasks(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        _service(_stack(tmp_path, "prod"), min_tasks=1)
+    assert (err.value.field, err.value.value) == ("environments.prod.services.portfolio-api.min_tasks", 1)
+    assert "raise min_tasks to 2" in err.value.fix
+
+
+def test_sizing_the_data_refuses_is_refused_before_the_construct(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        _service(_stack(tmp_path), min_tasks=4, max_tasks=3)
+    assert (err.value.subject, err.value.field, err.value.value) == ("ServiceSizing", "max_tasks", 3)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/healthz?deep=1;reboot", "/health z", "/healthz'", "/$(id)", "/healthz\n", "healthz", "/a`b`", "//x|y"],
+)
+def test_health_paths_that_a_shell_or_script_would_read_as_syntax_are_refused(tmp_path: Path, path: str) -> None:
+    with pytest.raises(ConfigError, match="health_check_path"):
+        _service(_stack(tmp_path), health_check_path=path.replace("\\n", "\n"))
+
+
+def test_a_query_string_is_quoted_in_the_shell_check(tmp_path: Path) -> None:
+    """'/healthz?deep=1&x=1' unquoted would background wget and report healthy while down."""
+    command = shell_health_command(PORT, "/healthz?deep=1&x=1")
+    assert command == [
+        "CMD-SHELL",
+        "wget -q -O /dev/null 'http://127.0.0.1:3000/healthz?deep=1&x=1' || "
+        "curl -fsS -o /dev/null 'http://127.0.0.1:3000/healthz?deep=1&x=1' || exit 1",
+    ]
+    service = _service(_stack(tmp_path), health_check_path="/healthz?deep=1&x=1")
+    assert service.target_group is not None
+
+
 def test_one_task_is_accepted_outside_production(tmp_path: Path) -> None:
-    _service(_stack(tmp_path), production=False, min_tasks=1, max_tasks=2)
+    service = _service(_stack(tmp_path), min_tasks=1, max_tasks=2)
+    assert service.sizing.min_tasks == 1
 
 
 def test_zero_and_twenty_minute_warm_ups_are_accepted(tmp_path: Path) -> None:
@@ -752,9 +793,13 @@ def test_stateful_resources_keep_their_logical_ids(sample_app: SampleApp) -> Non
             assert logical_id in template.find_resources(kind), f"{env_name}: {logical_id} ({kind}) was renamed"
 
 
-def test_missing_certificate_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="portfolio-api: certificate_arn=None is refused"):
-        _service(_stack(tmp_path), certificate_arn=None)
+def test_the_certificate_comes_from_the_environment(tmp_path: Path) -> None:
+    service = _service(_stack(tmp_path, "prod"), min_tasks=3)
+    template = _template(Stack.of(service))
+    prod_certificate = "arn:aws:acm:eu-west-2:333333333333:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::Listener", {"Port": 443, "Certificates": [{"CertificateArn": prod_certificate}]}
+    )
 
 
 def test_sub_second_warm_up_rounds_up(tmp_path: Path) -> None:
@@ -763,7 +808,7 @@ def test_sub_second_warm_up_rounds_up(tmp_path: Path) -> None:
 
 
 def test_library_wrappers_are_accepted_for_cluster_and_key(tmp_path: Path) -> None:
-    from stable_fargate import HardenedCluster, PlatformKey
+    from stable_fargate import AlarmTopic, HardenedCluster, PlatformKey
 
     stack = _stack(tmp_path)
     vpc = ec2.Vpc(
@@ -775,10 +820,12 @@ def test_library_wrappers_are_accepted_for_cluster_and_key(tmp_path: Path) -> No
     )
     cluster = HardenedCluster(stack, "Cluster2", vpc=vpc)
     key = PlatformKey(stack, "Key", description="t")
+    alarms = AlarmTopic(stack, "Alarms", key=key.key)
+    config = load_config(stack.node.root)  # type: ignore[arg-type]
     service = StableWebService(
-        stack, "Wrapped", service_name="portfolio-api",
-        image=ImageRef.release("portfolio-api", "v1.8.0", registry=REGISTRY), container_port=PORT,
-        health_check_path=PATH, warm_up=Duration.seconds(WARM_UP_SECONDS), cluster=cluster, vpc=vpc,
-        certificate_arn=CERT, log_key=key,
+        stack, "Wrapped", service_name="portfolio-api", environment=config.environment("staging"),
+        container_port=PORT, health_check_path=PATH, warm_up=Duration.seconds(WARM_UP_SECONDS),
+        cluster=cluster, key=key, alarm_topic=alarms,
     )
+    assert service.alarm_topic is alarms.topic and service.key is key.key
     assert service.service.cluster is cluster.cluster

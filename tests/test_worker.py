@@ -12,7 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
-from stable_fargate import AccountRegion, ConfigError, ImageRef, defaults
+from stable_fargate import AccountRegion, ConfigError, defaults
 from stable_fargate.services.worker import (
     QUEUE_URL_KEY,
     TASK_PROTECTION_ACTIONS,
@@ -20,7 +20,7 @@ from stable_fargate.services.worker import (
     derive_stop_timeout,
     derive_visibility_timeout,
 )
-from tests.conftest import SampleApp, template_json
+from tests.conftest import SampleApp, template_json, with_overrides
 
 REGISTRY = AccountRegion("100000000000", "eu-west-2")
 SERVICE = Match.string_like_regexp("WorkerService")
@@ -42,12 +42,9 @@ def platform(stack: Stack, azs: tuple[str, ...]) -> dict[str, Any]:
 def worker_props(**overrides: Any) -> dict[str, Any]:
     props: dict[str, Any] = {
         "service_name": "portfolio-import",
-        "image": ImageRef.release("portfolio-import", "v2.3.1", registry=REGISTRY),
         "average_processing_time": Duration.seconds(2),
         "longest_processing_time": Duration.seconds(20),
         "acceptable_latency": Duration.seconds(60),
-        "min_tasks": 1,
-        "max_tasks": 20,
     }
     props.update(overrides)
     return props
@@ -55,11 +52,16 @@ def worker_props(**overrides: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def build(env_stack: Any) -> Any:
-    """build(**props) -> (worker, Template) in prod's account and region."""
+    """build(env, **props) -> (worker, Template) in that environment of the sample data (prod:
+    1 to 20 tasks). Sizing and environment fields among the props modify the environment."""
 
     def factory(env: str = "prod", **overrides: Any) -> tuple[QueueWorker, Template]:
         es = env_stack(env)
-        worker = QueueWorker(es.stack, "Worker", **platform(es.stack, es.environment.availability_zones), **worker_props(**overrides))
+        environment, rest = with_overrides(es.environment, "portfolio-import", overrides)
+        worker = QueueWorker(
+            es.stack, "Worker", environment=environment, **platform(es.stack, es.environment.availability_zones),
+            **worker_props(**rest),
+        )
         return worker, es.template()
 
     return factory
@@ -136,15 +138,16 @@ def test_task_is_arm64_with_a_stop_timeout_covering_the_longest_message(build: A
     template.has_resource_properties(
         "AWS::ECS::TaskDefinition",
         {
-            "RuntimePlatform": {"CpuArchitecture": defaults.CPU_ARCHITECTURE, "OperatingSystemFamily": "LINUX"},
-            "Cpu": str(defaults.DEFAULT_CPU),
-            "Memory": str(defaults.DEFAULT_MEMORY_MIB),
+            "RuntimePlatform": {"CpuArchitecture": "ARM64", "OperatingSystemFamily": "LINUX"},  # Graviton
+            # prod's sizing of portfolio-import in cdk.json
+            "Cpu": "1024",
+            "Memory": "2048",
             "ContainerDefinitions": [
                 Match.object_like(
                     {
-                        "StopTimeout": 30,
+                        "StopTimeout": 30,  # longest message 20 s + 10 s to delete it and flush logs
                         "ReadonlyRootFilesystem": True,
-                        "User": defaults.CONTAINER_USER,
+                        "User": "1000:1000",  # never root
                         "Environment": Match.array_with([{"Name": QUEUE_URL_KEY, "Value": Match.any_value()}]),
                     }
                 )
@@ -273,7 +276,9 @@ def test_an_explicit_zero_base_still_keeps_an_on_demand_share(build: Any) -> Non
 def test_production_refuses_a_worker_that_scales_to_zero(build: Any) -> None:
     with pytest.raises(ConfigError) as err:
         build(production=True, min_tasks=0)
-    assert (err.value.subject, err.value.field, err.value.value) == ("portfolio-import", "min_tasks", 0)
+    assert (err.value.subject, err.value.field, err.value.value) == (
+        "portfolio-import", "environments.prod.services.portfolio-import.min_tasks", 0,
+    )
     assert "15 minutes" in str(err.value)
 
 
@@ -283,12 +288,13 @@ def test_security_group_admits_nothing(build: Any) -> None:
         assert "SecurityGroupIngress" not in group["Properties"]
 
 
-def test_task_counts_are_checked(build: Any) -> None:
+def test_task_counts_are_checked_by_the_sizing_model(build: Any) -> None:
+    """The environment's sizing is data: its rules refuse it once, wherever it is built."""
     with pytest.raises(ConfigError) as err:
         build(min_tasks=5, max_tasks=2)
-    assert (err.value.subject, err.value.field, err.value.value) == ("portfolio-import", "max_tasks", 2)
+    assert (err.value.subject, err.value.field, err.value.value) == ("ServiceSizing", "max_tasks", 2)
     with pytest.raises(ConfigError, match="max_tasks=0"):
-        build(min_tasks=0, max_tasks=0, production=False)
+        build(env="dev", min_tasks=0, max_tasks=0)
     with pytest.raises(ConfigError, match="on_demand_base=-1"):
         build(on_demand_base=-1)
 
@@ -563,7 +569,7 @@ def test_sub_second_processing_times_are_accepted(build: Any) -> None:
 
 
 def test_production_is_the_default_so_one_task_always_runs(build: Any) -> None:
-    worker, template = build(min_tasks=None)
+    worker, template = build()
     assert worker.on_demand_base == 1
     template.has_resource_properties("AWS::ApplicationAutoScaling::ScalableTarget", {"MinCapacity": 1})
 

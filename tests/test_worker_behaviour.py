@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from aws_cdk import App, Duration, Environment, Stack
 
-from stable_fargate import AccountRegion, ImageRef
 from stable_fargate.services.worker import QueueWorker
+from stacks.app import load_config
 from tests.aws_models.cloudwatch import (
     Alarm,
     StepPolicy,
@@ -24,7 +24,7 @@ from tests.aws_models.cloudwatch import (
     notifications,
     scaling_policy,
 )
-from tests.conftest import cdk_context
+from tests.conftest import cdk_context, with_overrides
 from tests.test_worker import platform
 
 TARGET = 30  # ceil(60 s acceptable latency / 2 s per message)
@@ -34,12 +34,15 @@ MAX_TASKS = 20
 def _worker_template(tmp: Path, *, production: bool, min_tasks: int) -> dict[str, Any]:
     app = App(context=cdk_context(), outdir=str(tmp))
     stack = Stack(app, "Workers", env=Environment(account="333333333333", region="eu-west-2"))
+    environment, _ = with_overrides(
+        load_config(app).environment("prod" if production else "dev"), "portfolio-import",
+        {"min_tasks": min_tasks, "max_tasks": MAX_TASKS},
+    )
     QueueWorker(
         stack, "Worker", **platform(stack, ("eu-west-2a", "eu-west-2b")),
-        service_name="portfolio-import",
-        image=ImageRef.release("portfolio-import", "v2.3.1", registry=AccountRegion("100000000000", "eu-west-2")),
+        service_name="portfolio-import", environment=environment,
         average_processing_time=Duration.seconds(2), longest_processing_time=Duration.seconds(20),
-        acceptable_latency=Duration.seconds(60), min_tasks=min_tasks, max_tasks=MAX_TASKS, production=production,
+        acceptable_latency=Duration.seconds(60),
     )
     app.synth()
     data: dict[str, Any] = json.loads((tmp / "Workers.template.json").read_text())

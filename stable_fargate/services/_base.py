@@ -1,25 +1,46 @@
-"""Shared plumbing of every service: one hardened Fargate task definition.
+"""Shared plumbing of every service: one vocabulary and one hardened Fargate task definition.
 
 The public services (StableWebService, QueueWorker, ScheduledJob) stay thin: they add a
-load balancer, a queue or a schedule around the task that this base builds the same way
-every time: pinned image, ARM64, validated size, read-only root with a writable /tmp,
+load balancer, a queue or a schedule around what this base sets up the same way every time.
+
+**One vocabulary.** Every service takes the same inputs under the same names:
+
+* ``service_name``: lower-case letters, digits and ``-``; names the container, logs, alarms.
+* ``environment``: the :class:`~stable_fargate.EnvironmentSpec` it runs in (from cdk.json):
+  its sizing of the service (``services.<name>``), its release (``images.<name>``, pulled
+  from ``environment.registry``), ``production``, ``retain_data``, the certificate, and the
+  service's parameter set. Nothing an environment declares is threaded by hand.
+* ``cluster`` (a :class:`HardenedCluster` or ``ecs.ICluster``; the VPC comes from it),
+  ``key`` (a :class:`PlatformKey` or ``kms.IKey``: logs, queues), ``alarm_topic`` (an
+  :class:`AlarmTopic` or ``sns.ITopic``): all required, all services.
+* ``image`` (Default: the environment's release of ``service_name``), ``parameters``
+  (Default: the environment's parameter set of ``service_name``), ``subnets`` (Default: the
+  cluster VPC's private subnets), ``security_group`` (Default: one of the service's own),
+  ``command`` (Default: the image's).
+
+**One task.** Pinned image, ARM64, validated size, read-only root with a writable /tmp,
 non-root user, memory limit, encrypted logs with retention, secrets by reference only.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration, Size, Token
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from stable_fargate import defaults
 from stable_fargate._retention import log_retention, removal_policy
+from stable_fargate.alarms import AlarmTopic
+from stable_fargate.config.models import EnvironmentSpec, ServiceSizing
 from stable_fargate.config.rules import is_secret_looking
 from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
@@ -27,17 +48,8 @@ from stable_fargate.network import HardenedCluster, PlatformKey
 from stable_fargate.parameters import ResolvedParameters, SecretRef
 from stable_fargate.services._acks import acknowledge_task_roles
 
-FARGATE_MEMORY_MIB: Mapping[int, tuple[int, ...]] = {
-    256: (512, 1024, 2048),
-    512: tuple(range(1024, 4096 + 1, 1024)),
-    1024: tuple(range(2048, 8192 + 1, 1024)),
-    2048: tuple(range(4096, 16384 + 1, 1024)),
-    4096: tuple(range(8192, 30720 + 1, 1024)),
-    8192: tuple(range(16384, 61440 + 1, 4096)),
-    16384: tuple(range(32768, 122880 + 1, 8192)),
-}
-"""Valid Fargate CPU units -> memory (MiB). An invalid pair fails at deploy, minutes in;
-here it fails at synth."""
+FARGATE_MEMORY_MIB: Mapping[int, tuple[int, ...]] = defaults.FARGATE_MEMORY_MIB
+"""Valid Fargate CPU units -> memory (MiB) (kept here under its old name)."""
 
 LOG_DRIVER_MODE = ecs.AwsLogDriverMode.NON_BLOCKING
 """Non-blocking logging: a slow CloudWatch Logs API must never stall the application's
@@ -46,12 +58,19 @@ stdout and with it request handling; the buffer below absorbs bursts."""
 LOG_BUFFER_MIB = 25
 """The non-blocking log buffer per container (ECS's recommended size)."""
 
+SERVICE_NAME = re.compile(r"[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?")
+"""A service name: lower-case ASCII letters, digits and ``-``, at most 32 characters. It names
+the container, the log stream, alarms, policies and the WAF log group, whose AWS limits (and
+the logical ids derived from them) it must fit in."""
 
 ClusterLike = ecs.ICluster | HardenedCluster
 """A cluster, or the HardenedCluster that holds it."""
 
 KeyLike = kms.IKey | PlatformKey
 """A KMS key, or the PlatformKey that holds it."""
+
+TopicLike = sns.ITopic | AlarmTopic
+"""An SNS topic, or the AlarmTopic that holds it."""
 
 
 def as_cluster(value: ClusterLike) -> ecs.ICluster:
@@ -61,6 +80,10 @@ def as_cluster(value: ClusterLike) -> ecs.ICluster:
 
 def as_key(value: KeyLike) -> kms.IKey:
     return value.key if isinstance(value, PlatformKey) else value
+
+
+def as_topic(value: TopicLike) -> sns.ITopic:
+    return value.topic if isinstance(value, AlarmTopic) else value
 
 
 def check_fargate_size(service: str, cpu: int, memory_mib: int) -> None:
@@ -95,49 +118,119 @@ def check_stop_timeout(service: str, seconds: int) -> None:
         )
 
 
-class _StableFargateBase(Construct):
-    """Builds the hardened task definition and its one application container.
+def whole_seconds(service: str, field: str, value: Duration, *, minimum: float, maximum: float) -> int | None:
+    """``value`` in whole seconds (sub-second values round up), or None for a token; outside
+    ``[minimum, maximum]`` seconds it is refused, before the CDK would refuse it less clearly."""
+    if value.is_unresolved():
+        return None
+    seconds = value.to_seconds(integral=False)
+    if not minimum <= seconds <= maximum:
+        raise ConfigError(service, field, f"{seconds:g}s", f"Give {minimum:g} to {maximum:g} seconds.")
+    return -int(-seconds // 1)
 
-    Subclasses call :meth:`_build_task` from their constructor after validating their own
-    inputs; it sets ``task_definition``, ``container`` and ``log_group``.
+
+class _StableService(Construct):
+    """Everything the services share: inputs in one vocabulary, and the hardened task.
+
+    Subclasses call ``super().__init__`` with the shared inputs, check their own, then build
+    in named steps; :meth:`_build_task` sets ``task_definition``, ``container``, ``log_group``.
+
+    Attributes: ``service_name``, ``environment``, ``sizing`` (this service's
+    :class:`ServiceSizing` in the environment), ``cluster``, ``vpc``, ``key``, ``alarm_topic``,
+    ``image``, ``parameters``, ``subnets``, ``security_group``, ``task_definition``,
+    ``container``, ``log_group``.
     """
 
     task_definition: ecs.FargateTaskDefinition
     container: ecs.ContainerDefinition
     log_group: logs.LogGroup
+    security_group: ec2.ISecurityGroup
 
-    def __init__(self, scope: Construct, construct_id: str, *, service_name: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        service_name: str,
+        environment: EnvironmentSpec,
+        cluster: ClusterLike,
+        key: KeyLike,
+        alarm_topic: TopicLike,
+        image: ImageRef | None,
+        parameters: ResolvedParameters | None,
+        subnets: ec2.SubnetSelection | None,
+    ) -> None:
         super().__init__(scope, construct_id)
-        if not service_name or not all(c.isalnum() or c == "-" for c in service_name):
-            raise ConfigError(construct_id, "service_name", service_name, "Use letters, digits and '-'.")
+        if not SERVICE_NAME.fullmatch(service_name):
+            raise ConfigError(
+                construct_id, "service_name", service_name,
+                "Use lower-case ASCII letters, digits and '-', starting with a letter, at most 32 characters.",
+            )
         self.service_name = service_name
+        self.environment = environment
+        self.sizing: ServiceSizing = environment.sizing(service_name)
+        self.cluster = as_cluster(cluster)
+        self.vpc = self.cluster.vpc
+        self.key = as_key(key)
+        self.alarm_topic = as_topic(alarm_topic)
+        self.image = image if image is not None else self._release(environment)
+        self.parameters = parameters if parameters is not None else environment.parameters_for(service_name)
+        if self.parameters.service != service_name or self.parameters.environment != environment.name:
+            raise ConfigError(
+                service_name, "parameters", f"{self.parameters.service} in {self.parameters.environment}",
+                f"Pass the parameter set of {service_name} in {environment.name}.",
+            )
+        self.subnets = subnets if subnets is not None else self._private_subnets()
+
+    # --- Inputs -------------------------------------------------------------------------
+
+    def _release(self, environment: EnvironmentSpec) -> ImageRef:
+        if environment.registry is None:
+            raise ConfigError(
+                self.service_name, "image", None,
+                f"Give image= (an ImageRef), or an environment whose registry is known (load it with "
+                f"load_app_config, which sets the tooling account as {environment.name}'s registry).",
+            )
+        reference = environment.image_digest(self.service_name) or environment.image_tag(self.service_name)
+        return ImageRef.release(self.service_name, reference, registry=environment.registry)
+
+    def _private_subnets(self) -> ec2.SubnetSelection:
+        kind = ec2.SubnetType.PRIVATE_ISOLATED if self.vpc.isolated_subnets else ec2.SubnetType.PRIVATE_WITH_EGRESS
+        return ec2.SubnetSelection(subnet_type=kind)
+
+    def _security_group(self, construct_id: str, given: ec2.ISecurityGroup | None, *, description: str) -> ec2.ISecurityGroup:
+        """The given security group, or one of the service's own (no inbound rule)."""
+        if given is not None:
+            return given
+        return ec2.SecurityGroup(self, construct_id, vpc=self.vpc, description=description, allow_all_outbound=True)
+
+    # --- The task -----------------------------------------------------------------------
 
     def _build_task(
         self,
         *,
-        image: ImageRef,
-        parameters: ResolvedParameters | None,
-        cpu: int,
-        memory_mib: int,
-        log_key: kms.IKey,
         stop_timeout: Duration,
-        retain_logs: bool,
         container_port: int | None = None,
         health_check: ecs.HealthCheck | None = None,
         command: Sequence[str] | None = None,
+        extra_environment: Mapping[str, str] | None = None,
     ) -> None:
         service = self.service_name
+        cpu, memory_mib = self.sizing.cpu, self.sizing.memory_mib
         check_fargate_size(service, cpu, memory_mib)
-        image.checked_for(service)
+        self.image.checked_for(service)
         check_stop_timeout(service, int(stop_timeout.to_seconds()))
-        plain = dict(parameters.plain) if parameters else {}
-        secret_refs = dict(parameters.secrets) if parameters else {}
+        plain = dict(self.parameters.plain)
         check_plain_environment(service, plain)
-        if parameters is not None and parameters.service != service:
-            raise ConfigError(
-                service, "parameters", parameters.service,
-                f"Pass the parameter set of {service}, not of {parameters.service}.",
-            )
+        for name in extra_environment or {}:
+            if name in plain or name in self.parameters.secrets:
+                raise ConfigError(
+                    service, f"parameters.{name}", "<declared>",
+                    f"{name} is set by the construct itself (wiring, the same in every environment); rename the key "
+                    "in the parameter set.",
+                )
+        if command is not None and any(not part for part in command):
+            raise ConfigError(service, "command", list(command), "Give a non-empty list of non-empty strings.")
 
         self.task_definition = ecs.FargateTaskDefinition(
             self,
@@ -154,13 +247,13 @@ class _StableFargateBase(Construct):
             self,
             "Logs",
             retention=log_retention(defaults.LOG_RETENTION_DAYS),
-            encryption_key=log_key,
-            removal_policy=removal_policy(retain_logs),
+            encryption_key=self.key,
+            removal_policy=removal_policy(self.environment.retain_data),
         )
         self.container = self.task_definition.add_container(
             "App",
             container_name=service,
-            image=image.container_image(self, "ImageRepository"),
+            image=self.image.container_image(self, "ImageRepository"),
             essential=True,
             readonly_root_filesystem=True,
             user=defaults.CONTAINER_USER,
@@ -168,7 +261,7 @@ class _StableFargateBase(Construct):
             stop_timeout=stop_timeout,
             command=list(command) if command else None,
             environment=dict(sorted(plain.items())) or None,
-            secrets={k: self._secret(k, ref) for k, ref in sorted(secret_refs.items())} or None,
+            secrets={k: self._secret(k, ref) for k, ref in sorted(self.parameters.secrets.items())} or None,
             health_check=health_check,
             port_mappings=[ecs.PortMapping(container_port=container_port, name="http")]
             if container_port is not None
@@ -180,6 +273,8 @@ class _StableFargateBase(Construct):
                 max_buffer_size=Size.mebibytes(LOG_BUFFER_MIB),
             ),
         )
+        for name, value in (extra_environment or {}).items():
+            self.container.add_environment(name, value)
         self.container.add_mount_points(
             ecs.MountPoint(container_path=defaults.TMP_VOLUME_PATH, source_volume="tmp", read_only=False)
         )
@@ -196,4 +291,3 @@ class _StableFargateBase(Construct):
             return ecs.Secret.from_ssm_parameter(parameter)
         secret = secretsmanager.Secret.from_secret_name_v2(self, f"Secret{key}", ref.name)
         return ecs.Secret.from_secrets_manager(secret, field=ref.json_field)
-

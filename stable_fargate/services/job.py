@@ -15,7 +15,6 @@ from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
@@ -27,11 +26,13 @@ from constructs import Construct
 
 from stable_fargate import defaults
 from stable_fargate._retention import log_retention, removal_policy
+from stable_fargate._typecheck import checked_inputs
+from stable_fargate.config.models import EnvironmentSpec
 from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
 from stable_fargate.parameters import ResolvedParameters
 from stable_fargate.services._acks import acknowledge, acknowledge_role_policy
-from stable_fargate.services._base import ClusterLike, KeyLike, _StableFargateBase, as_cluster, as_key
+from stable_fargate.services._base import ClusterLike, KeyLike, TopicLike, _StableService, whole_seconds
 
 MAX_RETRY_ATTEMPTS = 185
 """EventBridge Scheduler's ceiling for retries."""
@@ -147,7 +148,7 @@ def check_time_zone(service: str, time_zone: str) -> str:
     return time_zone
 
 
-class ScheduledJob(_StableFargateBase):
+class ScheduledJob(_StableService):
     """A hardened Fargate task run on a cron in a time zone, with a maximum runtime, no
     overlapping runs, retries, and one alarm for every failed run.
 
@@ -174,113 +175,106 @@ class ScheduledJob(_StableFargateBase):
     (execution ARNs, exit codes, reasons), no application data. Only runs started by the
     orchestrator are watched; a task started by hand is its starter's to watch.
 
-    :param service_name: the job's name (letters, digits, '-').
-    :param cluster: the environment's cluster.
-    :param image: the release to run (``ImageRef``; moving tags refused).
-    :param key: the environment's KMS key (logs).
-    :param alarm_topic: the environment's (encrypted) alarm topic.
+    Shared inputs (``service_name``, ``environment``, ``cluster``, ``key``, ``alarm_topic``,
+    ``image``, ``parameters``, ``subnets``, ``security_group``, ``command``) are described in
+    :mod:`stable_fargate.services._base`; the environment gives the job its cpu and memory
+    (``services.<name>``) and retain_data.
+
     :param schedule: an EventBridge Scheduler cron of six fields, e.g. ``0 2 * * ? *``.
     :param time_zone: the IANA time zone the cron is read in, e.g. ``Europe/London``
         (required: a job at 02:00 UTC runs at 03:00 in a London summer).
     :param max_runtime: the longest a run may take (required: only the job's owner knows it);
         a run past it is stopped and alarms. From ``MIN_RUNTIME_SECONDS`` to ``MAX_RUNTIME_SECONDS``.
-    :param parameters: runtime configuration (``ResolvedParameters``). Default: none.
-    :param vpc_subnets: where the task runs. Default: the cluster VPC's private subnets.
-    :param cpu: Default: ``defaults.DEFAULT_CPU`` (512).
-    :param memory_mib: Default: ``defaults.DEFAULT_MEMORY_MIB`` (1024).
-    :param retry_attempts: retries of a run ECS refused to start. Default:
+    :param retry_attempts: retries of a run ECS could not start. Default:
         ``defaults.JOB_RETRY_ATTEMPTS`` (3).
     :param max_event_age: how late a run may still start. Default:
         ``defaults.JOB_MAX_EVENT_AGE_SECONDS`` (1 hour).
     :param stop_timeout: SIGTERM-to-SIGKILL time. Default: ``defaults.JOB_STOP_TIMEOUT_SECONDS`` (120 s).
-    :param retain_data: keep the failed-runs queue and logs on stack deletion. Default: True.
-    :param command: the container command. Default: the image's.
+
+    Attributes (beside the shared ones): ``state_machine``, ``schedule``,
+    ``schedule_expression``, ``scheduler_role``, ``failed_runs``, ``failed_run_alarm``,
+    ``max_runtime_seconds``.
     """
 
+    @checked_inputs
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
         service_name: str,
+        environment: EnvironmentSpec,
         cluster: ClusterLike,
-        image: ImageRef,
         key: KeyLike,
-        alarm_topic: sns.ITopic,
+        alarm_topic: TopicLike,
         schedule: str,
         time_zone: str,
         max_runtime: Duration,
+        image: ImageRef | None = None,
         parameters: ResolvedParameters | None = None,
-        vpc_subnets: ec2.SubnetSelection | None = None,
-        cpu: int = defaults.DEFAULT_CPU,
-        memory_mib: int = defaults.DEFAULT_MEMORY_MIB,
+        subnets: ec2.SubnetSelection | None = None,
+        security_group: ec2.ISecurityGroup | None = None,
+        command: Sequence[str] | None = None,
         retry_attempts: int = defaults.JOB_RETRY_ATTEMPTS,
         max_event_age: Duration | None = None,
         stop_timeout: Duration | None = None,
-        retain_data: bool = True,
-        command: Sequence[str] | None = None,
     ) -> None:
-        super().__init__(scope, construct_id, service_name=service_name)
-        cluster = as_cluster(cluster)
-        key = as_key(key)
+        super().__init__(
+            scope, construct_id, service_name=service_name, environment=environment, cluster=cluster, key=key,
+            alarm_topic=alarm_topic, image=image, parameters=parameters, subnets=subnets,
+        )
         service = self.service_name
-        minute, hour, day, month, week_day, year = parse_cron(service, schedule)
+        cron = parse_cron(service, schedule)
         check_time_zone(service, time_zone)
         if not 0 <= retry_attempts <= MAX_RETRY_ATTEMPTS:
             raise ConfigError(service, "retry_attempts", retry_attempts, f"Use 0 to {MAX_RETRY_ATTEMPTS}.")
         max_event_age = max_event_age or Duration.seconds(defaults.JOB_MAX_EVENT_AGE_SECONDS)
         stop_timeout = stop_timeout or Duration.seconds(defaults.JOB_STOP_TIMEOUT_SECONDS)
-        age = max_event_age.to_seconds(integral=False)
-        if not MIN_EVENT_AGE_SECONDS <= age <= MAX_EVENT_AGE_SECONDS:
-            raise ConfigError(
-                service, "max_event_age", f"{age}s", f"Use {MIN_EVENT_AGE_SECONDS} to {MAX_EVENT_AGE_SECONDS} seconds."
-            )
-        runtime = max_runtime.to_seconds(integral=False)
+        whole_seconds(service, "max_event_age", max_event_age, minimum=MIN_EVENT_AGE_SECONDS, maximum=MAX_EVENT_AGE_SECONDS)
+        whole_seconds(service, "stop_timeout", stop_timeout, minimum=2, maximum=defaults.MAX_STOP_TIMEOUT_SECONDS)
+        runtime = max_runtime.to_seconds(integral=False) if not max_runtime.is_unresolved() else -1
         if not MIN_RUNTIME_SECONDS <= runtime <= MAX_RUNTIME_SECONDS:
             raise ConfigError(
-                service, "max_runtime", f"{runtime:g}s",
+                service, "max_runtime", "<token>" if runtime < 0 else f"{runtime:g}s",
                 f"Give the longest a run may take, {MIN_RUNTIME_SECONDS} s to {MAX_RUNTIME_SECONDS // 3600} h; a run "
                 "past it is stopped and pages. Split longer work into runs that checkpoint.",
             )
         self.max_runtime_seconds = math.ceil(runtime)
 
-        self._build_task(
-            image=image,
-            parameters=parameters,
-            cpu=cpu,
-            memory_mib=memory_mib,
-            log_key=key,
-            stop_timeout=stop_timeout,
-            retain_logs=retain_data,
-            command=command,
+        self._build_task(stop_timeout=stop_timeout, command=command)
+        self._build_failed_runs()
+        self.security_group = self._security_group(
+            "SecurityGroup", security_group, description=f"{service}: no inbound; outbound to endpoints and dependencies"
         )
+        self.state_machine = self._orchestrator(retry_attempts=retry_attempts)
+        self._build_schedule(cron, time_zone, retry_attempts, max_event_age)
+        self.failed_run_alarm = self._failed_run_alarm(self.alarm_topic)
 
+    # --- Failed runs: the record, and the schedule's dead-letter queue -------------------
+
+    def _build_failed_runs(self) -> None:
         self.failed_runs = sqs.Queue(
             self,
             "FailedRuns",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(defaults.FAILED_RUN_RETENTION_DAYS),
-            removal_policy=removal_policy(retain_data),
+            removal_policy=removal_policy(self.environment.retain_data),
         )
         acknowledge(
             self.failed_runs,
             "AwsSolutions-SQS3",
-            f"{service}'s failed-runs queue is itself the dead-letter queue of the schedule and the record of its "
-            "failed runs; a DLQ behind it would hide the failures its alarm reports.",
+            f"{self.service_name}'s failed-runs queue is itself the dead-letter queue of the schedule and the record of "
+            "its failed runs; a DLQ behind it would hide the failures its alarm reports.",
         )
 
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=cluster.vpc,
-            description=f"{service}: no inbound; outbound to endpoints and dependencies",
-            allow_all_outbound=True,
-        )
-        self.state_machine = self._orchestrator(
-            cluster=cluster, key=key, subnets=vpc_subnets, retry_attempts=retry_attempts, retain=retain_data
-        )
+    # --- Schedule: EventBridge Scheduler starts the orchestrator -------------------------
 
+    def _build_schedule(
+        self, cron: tuple[str, str, str, str, str, str], time_zone: str, retry_attempts: int, max_event_age: Duration
+    ) -> None:
+        minute, hour, day, month, week_day, year = cron
+        service = self.service_name
         # The schedule's own role (not the stack-wide one the L2 would share between jobs).
         self.scheduler_role = iam.Role(
             self,
@@ -314,21 +308,12 @@ class ScheduledJob(_StableFargateBase):
                 max_event_age=max_event_age,
             ),
         )
-        self.failed_run_alarm = self._failed_run_alarm(alarm_topic)
 
     # --- Parts ------------------------------------------------------------------------------
 
-    def _orchestrator(
-        self,
-        *,
-        cluster: ecs.ICluster,
-        key: kms.IKey,
-        subnets: ec2.SubnetSelection | None,
-        retry_attempts: int,
-        retain: bool,
-    ) -> sfn.StateMachine:
+    def _orchestrator(self, *, retry_attempts: int) -> sfn.StateMachine:
         """Guard against overlap, run with a timeout, stop what outlives it, record failures."""
-        service = self.service_name
+        service, cluster = self.service_name, self.cluster
         family = self.task_definition.family
 
         def running_tasks(state_id: str, result_path: str) -> sfn_tasks.CallAwsService:
@@ -365,7 +350,7 @@ class ScheduledJob(_StableFargateBase):
             launch_target=sfn_tasks.EcsFargateLaunchTarget(platform_version=ecs.FargatePlatformVersion.LATEST),
             assign_public_ip=False,
             security_groups=[self.security_group],
-            subnets=subnets or ec2.SubnetSelection(),
+            subnets=self.subnets,
             task_timeout=sfn.Timeout.duration(Duration.seconds(self.max_runtime_seconds)),
             result_path="$.run",
         )
@@ -420,9 +405,9 @@ class ScheduledJob(_StableFargateBase):
         )
         log_group = logs.LogGroup(
             self, "OrchestratorLogs",
-            encryption_key=key,
+            encryption_key=self.key,
             retention=log_retention(defaults.LOG_RETENTION_DAYS),
-            removal_policy=removal_policy(retain),
+            removal_policy=removal_policy(self.environment.retain_data),
         )
         machine = sfn.StateMachine(
             self, "Orchestrator",

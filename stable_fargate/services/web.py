@@ -22,7 +22,10 @@ ApplicationLoadBalancedFargateService by :func:`rollout_batch_seconds`.
 from __future__ import annotations
 
 import math
+import re
+import shlex
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from aws_cdk import (
     Acknowledgment,
@@ -40,17 +43,17 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from stable_fargate import defaults
 from stable_fargate._retention import log_retention, removal_policy
+from stable_fargate._typecheck import checked_inputs
+from stable_fargate.config.models import EnvironmentSpec
 from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
-from stable_fargate.network import PlatformKey
 from stable_fargate.parameters import ResolvedParameters
-from stable_fargate.services._base import ClusterLike, KeyLike, _StableFargateBase, as_cluster, as_key
+from stable_fargate.services._base import ClusterLike, KeyLike, TopicLike, _StableService, whole_seconds
 
 # --- aws_ecs_patterns' ApplicationLoadBalancedFargateService, for comparison ---------------
 
@@ -72,6 +75,9 @@ PATTERNS_GRACE_PERIOD_SECONDS = 60
 ECS_EXEC_AGENT_PATHS = ("/managed-agents", "/var/lib/amazon/ssm", "/var/log/amazon/ssm")
 """Where the ECS Exec (SSM) agent writes; mounted as volumes when ECS Exec is asked for, as
 the agent cannot start on a read-only root filesystem otherwise."""
+
+MAX_GRACE_SECONDS = 2_147_483_647
+"""ECS's ceiling for healthCheckGracePeriodSeconds."""
 
 _ELB_MIN_INTERVAL_SECONDS = 5
 _ELB_MAX_INTERVAL_SECONDS = 300
@@ -174,11 +180,28 @@ def _port_text(port: int | float) -> str:
     return Token.as_string(port) if Token.is_unresolved(port) else str(int(port))
 
 
+HEALTH_CHECK_PATH = re.compile(r"/[A-Za-z0-9._~/-]{0,1000}(?:\?[A-Za-z0-9._~=&%-]{0,200})?")
+"""A health-check path: ``/`` and URL-safe characters, an optional plain query. Nothing that a
+shell or a JavaScript string would read as syntax (quotes, ``;``, ``|``, spaces, ``$``), so
+the same path is safe in the target group, the shell check and the Node.js probe."""
+
+HTTP_CODES = re.compile(r"(?:[2-4][0-9]{2}(?:-[2-4][0-9]{2})?)(?:,[2-4][0-9]{2}(?:-[2-4][0-9]{2})?)*")
+"""ELB success codes for an ALB target group: codes or ranges from 200 to 499, comma-separated."""
+
+MANAGED_RULE_GROUP = re.compile(r"AWSManagedRules[A-Za-z0-9]{1,100}")
+"""The name of an AWS managed WAF rule group."""
+
+
+def health_check_url(container_port: int, health_check_path: str) -> str:
+    return f"http://127.0.0.1:{_port_text(container_port)}{health_check_path}"
+
+
 def shell_health_command(container_port: int, health_check_path: str) -> list[str]:
     """The default container health check: the health path over loopback with whichever of
     ``wget`` (busybox/Alpine) or ``curl`` the image has. It needs a shell; for a distroless
-    image pass an exec-form command instead (e.g. :func:`node_health_command`)."""
-    url = f"http://127.0.0.1:{_port_text(container_port)}{health_check_path}"
+    image pass an exec-form command instead (e.g. :func:`node_health_command`). The URL is
+    quoted: ``?a=1&b=2`` must not put a command in the background and report healthy."""
+    url = shlex.quote(health_check_url(container_port, health_check_path))
     return ["CMD-SHELL", f"wget -q -O /dev/null {url} || curl -fsS -o /dev/null {url} || exit 1"]
 
 
@@ -193,13 +216,25 @@ def node_health_command(
     The probe gives up ``defaults.HEALTH_PROBE_ABORT_MARGIN_SECONDS`` before the container
     check's own ``timeout_seconds``: an answer that comes just in time then still counts,
     instead of ECS killing the probe and counting a slow-but-good answer as a failure."""
-    url = f"http://127.0.0.1:{_port_text(container_port)}{health_check_path}"
+    check_health_check_path("node_health_command", health_check_path)
+    url = health_check_url(container_port, health_check_path)
     abort_ms = max(1, timeout_seconds - defaults.HEALTH_PROBE_ABORT_MARGIN_SECONDS) * 1000
     script = (
         f"fetch('{url}',{{signal:AbortSignal.timeout({abort_ms})}})"
         ".then(r=>process.exit(r.status<400?0:1),()=>process.exit(1))"
     )
     return ["CMD", "node", "-e", script]
+
+
+def check_health_check_path(service: str, path: str) -> None:
+    if Token.is_unresolved(path):
+        return
+    if not HEALTH_CHECK_PATH.fullmatch(path):
+        raise ConfigError(
+            service, "health_check_path", path,
+            "Give a URL path starting with '/', of letters, digits and . _ ~ / - (and an optional ?query of "
+            "name=value&...), e.g. '/healthz': anything else could be read as shell or script syntax.",
+        )
 
 
 def _seconds(value: Duration) -> int | None:
@@ -210,25 +245,35 @@ def _seconds(value: Duration) -> int | None:
     return math.ceil(value.to_seconds(integral=False))
 
 
-class StableWebService(_StableFargateBase):
+@dataclass(frozen=True)
+class WebTimings:
+    """Every timing of a web service, derived from warm-up and the longest request."""
+
+    warm_up_seconds: int
+    interval_seconds: int
+    timeout_seconds: int
+    time_to_healthy_seconds: float
+    grace: Duration
+    deregistration_delay: Duration
+    longest_request_seconds: int
+    stop_timeout: Duration
+    start_period_seconds: int
+    container_interval_seconds: int
+    rollout_batch_seconds: int
+
+
+class StableWebService(_StableService):
     """A hardened Fargate service behind an HTTPS Application Load Balancer.
 
-    Required: ``service_name``, ``image`` (an immutable :class:`ImageRef`),
-    ``container_port``, ``health_check_path``, ``warm_up`` (how long the app needs before it
-    can answer its health check), ``cluster``, ``vpc`` and ``certificate_arn`` (the
-    environment's ACM certificate: an HTTPS-only load balancer has no safe default for it).
+    Shared inputs (``service_name``, ``environment``, ``cluster``, ``key``, ``alarm_topic``,
+    ``image``, ``parameters``, ``subnets``, ``security_group``, ``command``) are described in
+    :mod:`stable_fargate.services._base`. The environment gives this service its sizing
+    (cpu, memory, min/max tasks), production (deletion protection, at least
+    ``defaults.WEB_PRODUCTION_MIN_TASKS`` tasks), retain_data and the ACM certificate.
 
-    :param parameters: runtime configuration (plain values and secrets by reference), from
-        the service's parameter set. Default: none.
-    :param production: production environment: deletion protection on the load balancer
-        and at least ``defaults.WEB_PRODUCTION_MIN_TASKS`` tasks. Default: True (the safe side,
-        as for QueueWorker: pass False for dev and staging).
-    :param retain_data: keep logs and the access-log bucket when the stack deletes them.
-        Default: True.
-    :param cpu: Fargate CPU units. Default: ``defaults.DEFAULT_CPU``.
-    :param memory_mib: Default: ``defaults.DEFAULT_MEMORY_MIB``.
-    :param min_tasks: Default: ``defaults.WEB_MIN_TASKS``.
-    :param max_tasks: Default: ``defaults.WEB_MAX_TASKS``.
+    Required: ``container_port``, ``health_check_path``, ``warm_up`` (how long the app needs
+    before it can answer its health check, 0-20 min).
+
     :param health_check_grace_period: Default: :func:`grace_period_seconds` (warm-up + start
         allowance + (healthy threshold + 1) x interval + timeout). Below warm-up + (healthy
         threshold + 1) x interval + timeout is refused.
@@ -249,36 +294,39 @@ class StableWebService(_StableFargateBase):
     :param cpu_target_percent: Default: ``defaults.WEB_CPU_TARGET_PERCENT``.
     :param scale_out_cooldown: Default: ``defaults.SCALE_OUT_COOLDOWN_SECONDS``.
     :param scale_in_cooldown: Default: ``defaults.SCALE_IN_COOLDOWN_SECONDS``.
-    :param log_key: KMS key of the log groups. Default: a new rotated key for this service.
-    :param alarm_topic: where the deployment alarms notify. Default: no notification (the
-        alarms still roll deployments back).
     :param enable_execute_command: ECS Exec. Default: ``defaults.WEB_ENABLE_EXECUTE_COMMAND``.
     :param web_acl_rule_groups: AWS managed WAF rule groups in front of the load balancer;
         empty for no web ACL. Default: ``defaults.WEB_ACL_MANAGED_RULE_GROUPS``.
     :param load_balancer_subnets: Default: the VPC's public subnets.
-    :param task_subnets: Default: the VPC's private subnets (isolated ones if there are).
+
+    Attributes (beside the shared ones): ``service`` (ecs.FargateService),
+    ``load_balancer``, ``load_balancer_security_group``, ``target_group``,
+    ``https_listener``, ``http_listener``, ``access_log_bucket``, ``web_acl`` (or None),
+    ``five_xx_alarm``, ``unhealthy_hosts_alarm``, ``scaling``, ``timings`` (:class:`WebTimings`),
+    ``health_check_grace_period``, ``deregistration_delay``, ``stop_timeout``,
+    ``rollout_batch_seconds``, ``warm_up``.
     """
 
+    @checked_inputs
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
         service_name: str,
-        image: ImageRef,
+        environment: EnvironmentSpec,
+        cluster: ClusterLike,
+        key: KeyLike,
+        alarm_topic: TopicLike,
         container_port: int,
         health_check_path: str,
         warm_up: Duration,
-        cluster: ClusterLike,
-        vpc: ec2.IVpc,
-        certificate_arn: str | None,
+        image: ImageRef | None = None,
         parameters: ResolvedParameters | None = None,
-        production: bool = True,
-        retain_data: bool = True,
-        cpu: int = defaults.DEFAULT_CPU,
-        memory_mib: int = defaults.DEFAULT_MEMORY_MIB,
-        min_tasks: int = defaults.WEB_MIN_TASKS,
-        max_tasks: int = defaults.WEB_MAX_TASKS,
+        subnets: ec2.SubnetSelection | None = None,
+        security_group: ec2.ISecurityGroup | None = None,
+        command: Sequence[str] | None = None,
+        load_balancer_subnets: ec2.SubnetSelection | None = None,
         health_check_grace_period: Duration | None = None,
         health_check_interval: Duration = _TARGET_INTERVAL,
         healthy_threshold: int = defaults.TARGET_HEALTHY_THRESHOLD,
@@ -292,19 +340,66 @@ class StableWebService(_StableFargateBase):
         cpu_target_percent: int = defaults.WEB_CPU_TARGET_PERCENT,
         scale_out_cooldown: Duration = _SCALE_OUT_COOLDOWN,
         scale_in_cooldown: Duration = _SCALE_IN_COOLDOWN,
-        log_key: KeyLike | None = None,
-        alarm_topic: sns.ITopic | None = None,
         enable_execute_command: bool = defaults.WEB_ENABLE_EXECUTE_COMMAND,
         web_acl_rule_groups: Sequence[str] = defaults.WEB_ACL_MANAGED_RULE_GROUPS,
-        load_balancer_subnets: ec2.SubnetSelection | None = None,
-        task_subnets: ec2.SubnetSelection | None = None,
     ) -> None:
-        super().__init__(scope, construct_id, service_name=service_name)
-        cluster = as_cluster(cluster)
-        log_key = as_key(log_key) if log_key is not None else None
-        svc = service_name
+        super().__init__(
+            scope, construct_id, service_name=service_name, environment=environment, cluster=cluster, key=key,
+            alarm_topic=alarm_topic, image=image, parameters=parameters, subnets=subnets,
+        )
+        self.timings = self._check_inputs(
+            container_port=container_port, health_check_path=health_check_path, warm_up=warm_up,
+            health_check_grace_period=health_check_grace_period, health_check_interval=health_check_interval,
+            healthy_threshold=healthy_threshold, unhealthy_threshold=unhealthy_threshold,
+            health_check_timeout=health_check_timeout, healthy_http_codes=healthy_http_codes,
+            longest_request=longest_request, stop_timeout=stop_timeout, requests_per_target=requests_per_target,
+            cpu_target_percent=cpu_target_percent, scale_out_cooldown=scale_out_cooldown,
+            scale_in_cooldown=scale_in_cooldown, web_acl_rule_groups=web_acl_rule_groups,
+        )
+        self.warm_up = warm_up
+        self.health_check_grace_period = self.timings.grace
+        self.deregistration_delay = self.timings.deregistration_delay
+        self.stop_timeout = self.timings.stop_timeout
+        self.rollout_batch_seconds = self.timings.rollout_batch_seconds
 
-        # --- Validation: every refusal names the field, the value and what to change. ---
+        self._build_web_task(container_port, health_check_path, container_health_command, command, enable_execute_command)
+        self._build_traffic(
+            container_port=container_port, health_check_path=health_check_path, load_balancer_subnets=load_balancer_subnets,
+            health_check_interval=health_check_interval, health_check_timeout=health_check_timeout,
+            healthy_threshold=healthy_threshold, unhealthy_threshold=unhealthy_threshold,
+            healthy_http_codes=healthy_http_codes, web_acl_rule_groups=web_acl_rule_groups,
+        )
+        self._build_alarms()
+        self._build_service(security_group, enable_execute_command)
+        self._build_scaling(
+            requests_per_target=requests_per_target, cpu_target_percent=cpu_target_percent,
+            scale_out_cooldown=scale_out_cooldown, scale_in_cooldown=scale_in_cooldown,
+        )
+
+    # --- Inputs ---------------------------------------------------------------------------
+
+    def _check_inputs(
+        self,
+        *,
+        container_port: int,
+        health_check_path: str,
+        warm_up: Duration,
+        health_check_grace_period: Duration | None,
+        health_check_interval: Duration,
+        healthy_threshold: int,
+        unhealthy_threshold: int,
+        health_check_timeout: Duration,
+        healthy_http_codes: str,
+        longest_request: Duration,
+        stop_timeout: Duration | None,
+        requests_per_target: int,
+        cpu_target_percent: int,
+        scale_out_cooldown: Duration,
+        scale_in_cooldown: Duration,
+        web_acl_rule_groups: Sequence[str],
+    ) -> WebTimings:
+        """Every refusal names the field, the value and what to change; returns the timings."""
+        svc = self.service_name
         warm = _seconds(warm_up)
         if warm is not None and not 0 <= warm <= defaults.WEB_MAX_WARM_UP_SECONDS:
             raise ConfigError(
@@ -312,39 +407,46 @@ class StableWebService(_StableFargateBase):
                 f"Give a warm-up from 0 to {defaults.WEB_MAX_WARM_UP_SECONDS} s (20 minutes); an app that needs "
                 "longer should answer its health check early and finish warming in the background.",
             )
-        if not Token.is_unresolved(health_check_path) and not health_check_path.startswith("/"):
-            raise ConfigError(svc, "health_check_path", health_check_path, f"Start the path with '/', e.g. '/{health_check_path}'.")
+        check_health_check_path(svc, health_check_path)
         if not Token.is_unresolved(container_port) and not 1 <= container_port <= 65535:
             raise ConfigError(svc, "container_port", container_port, "Give the port the app listens on, 1 to 65535.")
-        if certificate_arn is None:
-            raise ConfigError(
-                svc, "certificate_arn", None,
-                "Give the ARN of the environment's ACM certificate (certificate_arn in its cdk.json entry): the load "
-                "balancer serves HTTPS only.",
-            )
-        if not Token.is_unresolved(certificate_arn) and not certificate_arn.startswith("arn:"):
-            raise ConfigError(
-                svc, "certificate_arn", certificate_arn,
-                "Give the ARN of the environment's ACM certificate (certificate_arn in its cdk.json entry).",
-            )
         interval = _seconds(health_check_interval)
         timeout = _seconds(health_check_timeout)
         if interval is not None and not _ELB_MIN_INTERVAL_SECONDS <= interval <= _ELB_MAX_INTERVAL_SECONDS:
             raise ConfigError(svc, "health_check_interval", f"{interval}s", "ELB accepts an interval of 5 to 300 s.")
-        if interval is not None and timeout is not None and not 2 <= timeout < interval:
+        if timeout is not None and not 2 <= timeout <= 120:
+            raise ConfigError(svc, "health_check_timeout", f"{timeout}s", "ELB accepts a timeout of 2 to 120 s.")
+        if interval is not None and timeout is not None and timeout >= interval:
             raise ConfigError(
                 svc, "health_check_timeout", f"{timeout}s", f"Give a timeout of at least 2 s and below the interval ({interval}s)."
             )
         for name, value in (("healthy_threshold", healthy_threshold), ("unhealthy_threshold", unhealthy_threshold)):
             if not Token.is_unresolved(value) and not 2 <= value <= 10:
                 raise ConfigError(svc, name, value, "ELB accepts a threshold of 2 to 10 checks.")
-        if not Token.is_unresolved(min_tasks) and min_tasks < 1:
-            raise ConfigError(svc, "min_tasks", min_tasks, "A web service behind a load balancer needs at least one task.")
-        if not Token.is_unresolved(min_tasks) and not Token.is_unresolved(max_tasks) and max_tasks < min_tasks:
-            raise ConfigError(svc, "max_tasks", max_tasks, f"Give a maximum of at least min_tasks ({min_tasks}).")
-        if production and not Token.is_unresolved(min_tasks) and min_tasks < defaults.WEB_PRODUCTION_MIN_TASKS:
+        if not Token.is_unresolved(healthy_http_codes) and not HTTP_CODES.fullmatch(healthy_http_codes):
             raise ConfigError(
-                svc, "min_tasks", min_tasks,
+                svc, "healthy_http_codes", healthy_http_codes, "Give codes or ranges from 200 to 499, e.g. '200-399' or '200,204'."
+            )
+        if not Token.is_unresolved(requests_per_target) and not 1 <= requests_per_target <= 1_000_000:
+            raise ConfigError(svc, "requests_per_target", requests_per_target, "Give requests per task per minute, 1 to 1000000.")
+        if not Token.is_unresolved(cpu_target_percent) and not 1 <= cpu_target_percent <= 100:
+            raise ConfigError(svc, "cpu_target_percent", cpu_target_percent, "Give a CPU target from 1 to 100 %.")
+        for name, cooldown in (("scale_out_cooldown", scale_out_cooldown), ("scale_in_cooldown", scale_in_cooldown)):
+            whole_seconds(svc, name, cooldown, minimum=0, maximum=3600)
+        for group in web_acl_rule_groups:
+            if not MANAGED_RULE_GROUP.fullmatch(group):
+                raise ConfigError(
+                    svc, "web_acl_rule_groups", group, "Name AWS managed rule groups, e.g. 'AWSManagedRulesCommonRuleSet'."
+                )
+        sizing = self.sizing
+        if sizing.min_tasks < 1:
+            raise ConfigError(
+                svc, f"environments.{self.environment.name}.services.{svc}.min_tasks", sizing.min_tasks,
+                "A web service behind a load balancer needs at least one task.",
+            )
+        if self.environment.production and sizing.min_tasks < defaults.WEB_PRODUCTION_MIN_TASKS:
+            raise ConfigError(
+                svc, f"environments.{self.environment.name}.services.{svc}.min_tasks", sizing.min_tasks,
                 f"Production keeps at least {defaults.WEB_PRODUCTION_MIN_TASKS} tasks, in different AZs, so that one "
                 f"AZ or task failure never stops the service; raise min_tasks to {defaults.WEB_PRODUCTION_MIN_TASKS}.",
             )
@@ -357,7 +459,6 @@ class StableWebService(_StableFargateBase):
                 f"Give 1 to {max_longest} s: the stop timeout (longest request + {margin} s) must fit Fargate's "
                 f"{defaults.MAX_STOP_TIMEOUT_SECONDS} s. Move longer work to a QueueWorker.",
             )
-
         given_stop = None if stop_timeout is None else _seconds(stop_timeout)
         if given_stop is not None and longest is not None and given_stop < longest:
             raise ConfigError(
@@ -365,24 +466,22 @@ class StableWebService(_StableFargateBase):
                 f"Give at least the longest request ({longest}s), or leave it out to derive it (longest request + {margin}s): "
                 "a shorter stop timeout kills requests in flight when a task stops.",
             )
-
-        # --- Derived timings. ---
         interval_s = interval or defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS
         timeout_s = timeout or defaults.TARGET_HEALTH_CHECK_TIMEOUT_SECONDS
-        to_healthy = time_to_healthy_seconds(
-            interval_seconds=interval_s, healthy_threshold=healthy_threshold, timeout_seconds=timeout_s
-        )
+        to_healthy = time_to_healthy_seconds(interval_seconds=interval_s, healthy_threshold=healthy_threshold, timeout_seconds=timeout_s)
         if health_check_grace_period is None:
             grace = Duration.seconds(
                 grace_period_seconds(
-                    warm_up_seconds=warm or 0, interval_seconds=interval_s,
-                    healthy_threshold=healthy_threshold, timeout_seconds=timeout_s,
+                    warm_up_seconds=warm or 0, interval_seconds=interval_s, healthy_threshold=healthy_threshold,
+                    timeout_seconds=timeout_s,
                 )
             )
         else:
             grace = health_check_grace_period
             given = _seconds(grace)
             floor = math.ceil((warm or 0) + to_healthy)
+            if given is not None and given > MAX_GRACE_SECONDS:
+                raise ConfigError(svc, "health_check_grace_period", f"{given}s", f"ECS accepts at most {MAX_GRACE_SECONDS} s.")
             if given is not None and warm is not None and given < floor:
                 raise ConfigError(
                     svc, "health_check_grace_period", f"{given}s",
@@ -391,44 +490,70 @@ class StableWebService(_StableFargateBase):
                     f"({defaults.GRACE_START_ALLOWANCE_SECONDS}s more): a shorter grace replaces tasks that are still "
                     "warming up and rolls a good release back.",
                 )
-        self.warm_up = warm_up
-        self.health_check_grace_period = grace
-        self.deregistration_delay = longest_request
-        self.stop_timeout = stop_timeout or Duration.seconds((longest or defaults.WEB_LONGEST_REQUEST_SECONDS) + margin)
-        self.rollout_batch_seconds = rollout_batch_seconds(
-            health_check_interval_seconds=interval_s,
-            healthy_threshold=healthy_threshold,
-            health_check_timeout_seconds=timeout_s,
-            deregistration_delay_seconds=longest or defaults.WEB_LONGEST_REQUEST_SECONDS,
-            warm_up_seconds=warm or 0,
-        )  # task start + warm-up + time to healthy + drain
-
-        # --- Task: the shared hardened definition, with a warm-up-aware container check. ---
+        longest_s = longest or defaults.WEB_LONGEST_REQUEST_SECONDS
         start_period, container_interval = container_health_timing(warm or 0)
-        command = list(container_health_command or shell_health_command(container_port, health_check_path))
-        log_key = log_key or self._own_log_key(retain_data)
+        return WebTimings(
+            warm_up_seconds=warm or 0,
+            interval_seconds=interval_s,
+            timeout_seconds=timeout_s,
+            time_to_healthy_seconds=to_healthy,
+            grace=grace,
+            deregistration_delay=longest_request,
+            longest_request_seconds=longest_s,
+            stop_timeout=stop_timeout or Duration.seconds(longest_s + margin),
+            start_period_seconds=start_period,
+            container_interval_seconds=container_interval,
+            rollout_batch_seconds=rollout_batch_seconds(
+                health_check_interval_seconds=interval_s, healthy_threshold=healthy_threshold,
+                health_check_timeout_seconds=timeout_s, deregistration_delay_seconds=longest_s, warm_up_seconds=warm or 0,
+            ),  # task start + warm-up + time to healthy + drain
+        )
+
+    # --- Task: the shared hardened definition, with a warm-up-aware container check --------
+
+    def _build_web_task(
+        self,
+        container_port: int,
+        health_check_path: str,
+        container_health_command: Sequence[str] | None,
+        command: Sequence[str] | None,
+        execute_command: bool,
+    ) -> None:
+        if container_health_command is not None and not container_health_command:
+            raise ConfigError(self.service_name, "container_health_command", [], "Give a command, e.g. node_health_command(port, path).")
+        health = list(container_health_command or shell_health_command(container_port, health_check_path))
         self._build_task(
-            image=image,
-            parameters=parameters,
-            cpu=cpu,
-            memory_mib=memory_mib,
-            log_key=log_key,
-            stop_timeout=self.stop_timeout,
-            retain_logs=retain_data,
+            stop_timeout=self.timings.stop_timeout,
             container_port=container_port,
+            command=command,
             health_check=ecs.HealthCheck(
-                command=command,
-                start_period=Duration.seconds(start_period),
-                interval=Duration.seconds(container_interval),
+                command=health,
+                start_period=Duration.seconds(self.timings.start_period_seconds),
+                interval=Duration.seconds(self.timings.container_interval_seconds),
                 retries=defaults.CONTAINER_HEALTH_CHECK_RETRIES,
                 timeout=Duration.seconds(defaults.CONTAINER_HEALTH_CHECK_TIMEOUT_SECONDS),
             ),
         )
-        if enable_execute_command:
+        if execute_command:
             self._writable_agent_paths()
-        self._acknowledge_task_findings(enable_execute_command)
+        self._acknowledge_task_findings(execute_command)
 
-        # --- Edge: HTTPS-only ALB, redirect, WAF, access logs. ---
+    # --- Traffic: HTTPS-only ALB, redirect, target group, WAF, access logs ----------------
+
+    def _build_traffic(
+        self,
+        *,
+        container_port: int,
+        health_check_path: str,
+        load_balancer_subnets: ec2.SubnetSelection | None,
+        health_check_interval: Duration,
+        health_check_timeout: Duration,
+        healthy_threshold: int,
+        unhealthy_threshold: int,
+        healthy_http_codes: str,
+        web_acl_rule_groups: Sequence[str],
+    ) -> None:
+        svc, vpc, retain = self.service_name, self.vpc, self.environment.retain_data
         self.load_balancer_security_group = ec2.SecurityGroup(
             self, "LoadBalancerSecurityGroup", vpc=vpc,
             description=f"{svc} load balancer: HTTPS, and HTTP only to redirect", allow_all_outbound=False,
@@ -447,16 +572,16 @@ class StableWebService(_StableFargateBase):
             vpc_subnets=load_balancer_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
             security_group=self.load_balancer_security_group,
             drop_invalid_header_fields=True,
-            deletion_protection=production,
-            idle_timeout=Duration.seconds(max(defaults.WEB_IDLE_TIMEOUT_SECONDS, (longest or 0) + 5)),
+            deletion_protection=self.environment.production,
+            idle_timeout=Duration.seconds(max(defaults.WEB_IDLE_TIMEOUT_SECONDS, self.timings.longest_request_seconds + 5)),
         )
-        self.access_log_bucket = self._access_log_bucket(retain_data)
+        self.access_log_bucket = self._access_log_bucket(retain)
         self.load_balancer.log_access_logs(self.access_log_bucket, prefix=svc)
 
         self.target_group = elbv2.ApplicationTargetGroup(
             self, "TargetGroup", vpc=vpc, port=container_port, protocol=elbv2.ApplicationProtocol.HTTP,
             target_type=elbv2.TargetType.IP,
-            deregistration_delay=longest_request,
+            deregistration_delay=self.timings.deregistration_delay,
             health_check=elbv2.HealthCheck(
                 path=health_check_path,
                 interval=health_check_interval,
@@ -468,7 +593,7 @@ class StableWebService(_StableFargateBase):
         )
         self.https_listener = self.load_balancer.add_listener(
             "Https", port=443, protocol=elbv2.ApplicationProtocol.HTTPS, open=False,
-            certificates=[elbv2.ListenerCertificate.from_arn(certificate_arn)],
+            certificates=[elbv2.ListenerCertificate.from_arn(self.environment.certificate_arn)],
             ssl_policy=elbv2.SslPolicy[defaults.WEB_TLS_POLICY],
             default_target_groups=[self.target_group],
         )
@@ -483,19 +608,26 @@ class StableWebService(_StableFargateBase):
                 "certificate; no content is ever served over HTTP.",
             )
         )
-        self.web_acl = self._web_acl(web_acl_rule_groups, log_key, retain_data) if web_acl_rule_groups else None
+        self.web_acl = self._web_acl(web_acl_rule_groups, self.key, retain) if web_acl_rule_groups else None
 
-        # --- Service: 100/200, circuit breaker and alarms that roll back. ---
-        self.task_security_group = ec2.SecurityGroup(
-            self, "TaskSecurityGroup", vpc=vpc, description=f"{svc} tasks: only the load balancer, on the container port",
+    # --- Alarms: what a deployment rolls back on, and who hears of it ---------------------
+
+    def _build_alarms(self) -> None:
+        self.five_xx_alarm, self.unhealthy_hosts_alarm = self._deployment_alarms(self.timings.grace)
+        for alarm in (self.five_xx_alarm, self.unhealthy_hosts_alarm):
+            alarm.add_alarm_action(cw_actions.SnsAction(self.alarm_topic))
+            alarm.add_ok_action(cw_actions.SnsAction(self.alarm_topic))
+
+    # --- Service: 100/200, circuit breaker and alarms that roll back -----------------------
+
+    def _build_service(self, security_group: ec2.ISecurityGroup | None, execute_command: bool) -> None:
+        self.security_group = self._security_group(
+            "TaskSecurityGroup", security_group,
+            description=f"{self.service_name} tasks: only the load balancer, on the container port",
         )
-        self.five_xx_alarm, self.unhealthy_hosts_alarm = self._deployment_alarms(grace)
-        if alarm_topic is not None:
-            for alarm in (self.five_xx_alarm, self.unhealthy_hosts_alarm):
-                alarm.add_alarm_action(cw_actions.SnsAction(alarm_topic))
-                alarm.add_ok_action(cw_actions.SnsAction(alarm_topic))
+        self.task_security_group = self.security_group
         self.service = ecs.FargateService(
-            self, "Service", cluster=cluster, task_definition=self.task_definition,
+            self, "Service", cluster=self.cluster, task_definition=self.task_definition,
             # No DesiredCount: CloudFormation would reset a scaled-out service to it on every
             # deploy. The scalable target's minimum brings a new service up to min_tasks.
             min_healthy_percent=defaults.WEB_MIN_HEALTHY_PERCENT,
@@ -505,19 +637,23 @@ class StableWebService(_StableFargateBase):
                 alarm_names=[self.five_xx_alarm.alarm_name, self.unhealthy_hosts_alarm.alarm_name],
                 behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM,
             ),
-            health_check_grace_period=grace,
-            security_groups=[self.task_security_group],
-            vpc_subnets=task_subnets or self._private_subnets(vpc),
+            health_check_grace_period=self.timings.grace,
+            security_groups=[self.security_group],
+            vpc_subnets=self.subnets,
             assign_public_ip=False,
-            enable_execute_command=enable_execute_command,
+            enable_execute_command=execute_command,
             availability_zone_rebalancing=ecs.AvailabilityZoneRebalancing.ENABLED,
             propagate_tags=ecs.PropagatedTagSource.SERVICE,
         )
         # Registering the service adds the only ingress rule of the task group: LB -> port.
         self.target_group.add_target(self.service)
 
-        # --- Scaling: requests per target and CPU, damped cooldowns. ---
-        self.scaling = self.service.auto_scale_task_count(min_capacity=min_tasks, max_capacity=max_tasks)
+    # --- Scaling: requests per target and CPU, damped cooldowns ---------------------------
+
+    def _build_scaling(
+        self, *, requests_per_target: int, cpu_target_percent: int, scale_out_cooldown: Duration, scale_in_cooldown: Duration
+    ) -> None:
+        self.scaling = self.service.auto_scale_task_count(min_capacity=self.sizing.min_tasks, max_capacity=self.sizing.max_tasks)
         self.scaling.scale_on_request_count(
             "RequestsPerTarget", requests_per_target=requests_per_target, target_group=self.target_group,
             scale_out_cooldown=scale_out_cooldown, scale_in_cooldown=scale_in_cooldown,
@@ -528,14 +664,6 @@ class StableWebService(_StableFargateBase):
         )
 
     # --- Parts ------------------------------------------------------------------------------
-
-    def _own_log_key(self, retain: bool) -> kms.IKey:
-        return PlatformKey(self, "LogKey", description=f"{self.service_name}: logs", retain=retain).key
-
-    @staticmethod
-    def _private_subnets(vpc: ec2.IVpc) -> ec2.SubnetSelection:
-        kind = ec2.SubnetType.PRIVATE_ISOLATED if vpc.isolated_subnets else ec2.SubnetType.PRIVATE_WITH_EGRESS
-        return ec2.SubnetSelection(subnet_type=kind)
 
     def _writable_agent_paths(self) -> None:
         for index, path in enumerate(ECS_EXEC_AGENT_PATHS):

@@ -5,25 +5,26 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from aws_cdk import Duration, Fn, Stack, Token
+from aws_cdk import Duration, Fn, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stable_fargate import defaults, scaling
 from stable_fargate._retention import removal_policy
+from stable_fargate._typecheck import checked_inputs
 from stable_fargate.alarms import arrivals_alarm
+from stable_fargate.config.models import EnvironmentSpec
 from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
 from stable_fargate.parameters import ResolvedParameters
 from stable_fargate.services._acks import acknowledge, nag_flatten
-from stable_fargate.services._base import ClusterLike, KeyLike, _StableFargateBase, as_cluster, as_key
+from stable_fargate.services._base import ClusterLike, KeyLike, TopicLike, _StableService
 
 QUEUE_URL_KEY = "QUEUE_URL"
 """The environment key under which the container finds its queue's URL (wiring, not
@@ -75,153 +76,161 @@ def derive_stop_timeout(service: str, longest_seconds: int, *, uses_task_protect
     return defaults.MAX_STOP_TIMEOUT_SECONDS
 
 
-def check_task_counts(service: str, min_tasks: int, max_tasks: int, on_demand_base: int) -> None:
-    for name, value in (("min_tasks", min_tasks), ("max_tasks", max_tasks), ("on_demand_base", on_demand_base)):
-        if Token.is_unresolved(value):
-            continue
-        if value < 0:
-            raise ConfigError(service, name, value, "Give a whole number of at least 0.")
-    if Token.is_unresolved(min_tasks) or Token.is_unresolved(max_tasks):
-        return
-    if max_tasks < 1:
-        raise ConfigError(service, "max_tasks", max_tasks, "Allow at least one task, or the queue is never drained.")
-    if max_tasks < min_tasks:
-        raise ConfigError(service, "max_tasks", max_tasks, f"Use at least min_tasks ({min_tasks}), or lower min_tasks.")
-    if not Token.is_unresolved(on_demand_base) and on_demand_base > max_tasks:
-        raise ConfigError(
-            service, "on_demand_base", on_demand_base, f"Keep at most max_tasks ({max_tasks}) tasks on demand."
-        )
+MAX_ACCEPTABLE_LATENCY_SECONDS = 43_200
+"""A message may wait at most 12 hours: longer is a batch job, and the oldest-message alarm's
+threshold must stay inside CloudWatch's one-day evaluation window."""
 
 
-def _whole_seconds(service: str, field: str, value: Duration) -> int:
+def _positive_seconds(service: str, field: str, value: Duration) -> float:
+    if value.is_unresolved():
+        raise ConfigError(service, field, "<token>", "Give a literal duration: the scaling targets are computed from it at synth.")
     seconds = value.to_seconds(integral=False)
     if seconds <= 0:
-        raise ConfigError(service, field, f"{seconds}s", "Give a positive duration.")
-    return math.ceil(seconds)
+        raise ConfigError(service, field, f"{seconds:g}s", "Give a positive duration.")
+    return seconds
 
 
-class QueueWorker(_StableFargateBase):
+class QueueWorker(_StableService):
     """A Fargate service that drains an encrypted SQS queue within an acceptable latency.
 
     It creates the queue and its dead-letter queue (KMS, TLS-only, long polling, redrive),
-    a hardened task (see the base), a service on Fargate Spot with an on-demand base, two
-    queue-driven scaling policies (see :mod:`stable_fargate.scaling`), permission for the
-    task to protect itself from scale-in, and two alarms to the environment's topic.
+    a hardened task (see the base), a service on Fargate Spot with an on-demand base and
+    share, three queue-driven scaling policies (see :mod:`stable_fargate.scaling`),
+    permission for the task to protect itself from scale-in, and alarms to the environment's
+    topic.
 
-    :param service_name: the service's name (letters, digits, '-'); names logs and alarms.
-    :param cluster: the environment's cluster (Container Insights on: the scaling signal
-        divides by its RunningTaskCount).
-    :param image: the release to run (``ImageRef``; moving tags refused).
-    :param key: the environment's KMS key: queues and logs are encrypted with it.
-    :param alarm_topic: the environment's (encrypted) alarm topic.
+    Shared inputs (``service_name``, ``environment``, ``cluster``, ``key``, ``alarm_topic``,
+    ``image``, ``parameters``, ``subnets``, ``security_group``, ``command``) are described in
+    :mod:`stable_fargate.services._base`. The environment gives this service its sizing: cpu,
+    memory, ``min_tasks`` (production refuses 0: see ``defaults.WORKER_MIN_TASKS_PRODUCTION``),
+    ``max_tasks`` and ``on_demand_base`` (tasks kept on regular Fargate before any goes to
+    Spot; above it one task in five runs on demand. Default when the data leaves it out:
+    ``defaults.WORKER_ON_DEMAND_BASE``, 1), and production and retain_data.
+
     :param average_processing_time: how long one message takes on average. Sets the
         backlog-per-task target ``ceil(acceptable_latency / average)``.
     :param longest_processing_time: the longest a message may take. Sets the visibility
         timeout and the stop timeout.
-    :param acceptable_latency: how long a message may wait before it is late. Sets the
-        target, the burst steps and the oldest-message alarm (plus
-        ``defaults.WORKER_COLD_START_SECONDS`` when ``min_tasks`` is 0).
-    :param parameters: runtime configuration (``ResolvedParameters`` of this service).
-        Default: none.
-    :param vpc_subnets: where tasks run. Default: the cluster VPC's private subnets.
-    :param cpu: Default: ``defaults.DEFAULT_CPU`` (512).
-    :param memory_mib: Default: ``defaults.DEFAULT_MEMORY_MIB`` (1024).
-    :param min_tasks: Default: ``defaults.WORKER_MIN_TASKS_PRODUCTION`` (1) in production,
-        else ``defaults.WORKER_MIN_TASKS`` (0: scale to zero); production refuses 0.
-    :param max_tasks: Default: ``defaults.WORKER_MAX_TASKS`` (10).
-    :param on_demand_base: tasks kept on regular Fargate before any goes to Spot; above it one
-        task in five runs on regular Fargate (``defaults.ON_DEMAND_WEIGHT`` :
-        ``defaults.SPOT_WEIGHT``), so a Spot shortage never stops all work. Default:
-        ``defaults.WORKER_ON_DEMAND_BASE`` (1).
-    :param production: whether this is a production environment. Default: True (the safe side).
-    :param retain_data: keep the queues (and logs) when the stack deletes them. Default: True.
+    :param acceptable_latency: how long a message may wait before it is late (1 s to 12 h).
+        Sets the target, the burst steps and the oldest-message alarm (plus the cold start
+        when ``min_tasks`` is 0).
     :param visibility_timeout: Default: ``defaults.VISIBILITY_TIMEOUT_FACTOR`` (2) x the
         longest processing time; a smaller value is refused.
     :param uses_task_protection: the worker sets task scale-in protection while it processes
         a message. Required when the longest processing time plus
         ``defaults.WORKER_STOP_MARGIN_SECONDS`` exceeds Fargate's 120 s stop timeout.
         Default: False. (The permission is granted either way.)
-    :param command: the container command. Default: the image's.
+
+    Attributes (beside the shared ones): ``queue``, ``dead_letter_queue``, ``service``,
+    ``scalable_target``, ``target_tracking``, ``wake`` / ``wake_alarm``, ``burst`` /
+    ``burst_alarm``, ``oldest_message_alarm``, ``dead_letter_alarm``,
+    ``task_protection_policy``, ``backlog_target``, ``visibility_timeout_seconds``,
+    ``stop_timeout_seconds``, ``on_demand_base``, ``oldest_message_threshold_seconds``.
     """
 
+    @checked_inputs
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
         service_name: str,
+        environment: EnvironmentSpec,
         cluster: ClusterLike,
-        image: ImageRef,
         key: KeyLike,
-        alarm_topic: sns.ITopic,
+        alarm_topic: TopicLike,
         average_processing_time: Duration,
         longest_processing_time: Duration,
         acceptable_latency: Duration,
+        image: ImageRef | None = None,
         parameters: ResolvedParameters | None = None,
-        vpc_subnets: ec2.SubnetSelection | None = None,
-        cpu: int = defaults.DEFAULT_CPU,
-        memory_mib: int = defaults.DEFAULT_MEMORY_MIB,
-        min_tasks: int | None = None,
-        max_tasks: int = defaults.WORKER_MAX_TASKS,
-        on_demand_base: int | None = None,
-        production: bool = True,
-        retain_data: bool = True,
+        subnets: ec2.SubnetSelection | None = None,
+        security_group: ec2.ISecurityGroup | None = None,
+        command: Sequence[str] | None = None,
         visibility_timeout: Duration | None = None,
         uses_task_protection: bool = False,
-        command: Sequence[str] | None = None,
     ) -> None:
-        super().__init__(scope, construct_id, service_name=service_name)
-        cluster = as_cluster(cluster)
-        key = as_key(key)
-        service = self.service_name
-
-        # --- Validate everything before building anything ---------------------------------
-        average = average_processing_time.to_seconds(integral=False)
-        longest = _whole_seconds(service, "longest_processing_time", longest_processing_time)
-        latency = _whole_seconds(service, "acceptable_latency", acceptable_latency)
-        scaling.check_processing_times(
-            service, average_seconds=average, longest_seconds=longest_processing_time.to_seconds(integral=False),
-            acceptable_latency_seconds=latency,
+        super().__init__(
+            scope, construct_id, service_name=service_name, environment=environment, cluster=cluster, key=key,
+            alarm_topic=alarm_topic, image=image, parameters=parameters, subnets=subnets,
         )
-        if min_tasks is None:
-            min_tasks = defaults.WORKER_MIN_TASKS_PRODUCTION if production else defaults.WORKER_MIN_TASKS
-        if on_demand_base is None:
-            on_demand_base = defaults.WORKER_ON_DEMAND_BASE
-        check_task_counts(service, min_tasks, max_tasks, on_demand_base)
-        if production and not Token.is_unresolved(min_tasks) and min_tasks < 1:
+        self._check_inputs(average_processing_time, longest_processing_time, acceptable_latency, visibility_timeout,
+                           uses_task_protection)
+        self._build_queues()
+        self._build_task(
+            stop_timeout=Duration.seconds(self.stop_timeout_seconds),
+            command=command,
+            extra_environment={QUEUE_URL_KEY: self.queue.queue_url},
+        )
+        self.queue.grant_consume_messages(self.task_definition.task_role)
+        self._build_service(security_group)
+        self._grant_task_protection()
+        self._build_scaling()
+        self._build_alarms()
+
+    # --- Inputs: everything checked before anything is built ---------------------------
+
+    def _check_inputs(
+        self,
+        average_processing_time: Duration,
+        longest_processing_time: Duration,
+        acceptable_latency: Duration,
+        visibility_timeout: Duration | None,
+        uses_task_protection: bool,
+    ) -> None:
+        service, sizing = self.service_name, self.sizing
+        average = _positive_seconds(service, "average_processing_time", average_processing_time)
+        longest_exact = _positive_seconds(service, "longest_processing_time", longest_processing_time)
+        longest = math.ceil(longest_exact)
+        latency = math.ceil(_positive_seconds(service, "acceptable_latency", acceptable_latency))
+        if latency > MAX_ACCEPTABLE_LATENCY_SECONDS:
             raise ConfigError(
-                service, "min_tasks", min_tasks,
+                service, "acceptable_latency", f"{latency}s",
+                f"Give at most {MAX_ACCEPTABLE_LATENCY_SECONDS // 3600} h: a longer wait is a batch job (ScheduledJob), "
+                "and the oldest-message alarm must fit CloudWatch's one-day evaluation window.",
+            )
+        scaling.check_processing_times(
+            service, average_seconds=average, longest_seconds=longest_exact, acceptable_latency_seconds=latency,
+        )
+        on_demand_base = defaults.WORKER_ON_DEMAND_BASE if sizing.on_demand_base is None else sizing.on_demand_base
+        min_tasks, max_tasks = sizing.min_tasks, sizing.max_tasks
+        # Counts and their order are the ServiceSizing model's rules; production's floor is the worker's.
+        field = f"environments.{self.environment.name}.services.{service}"
+        if self.environment.production and min_tasks < 1:
+            raise ConfigError(
+                service, f"{field}.min_tasks", min_tasks,
                 "Production workers keep at least one task: SQS stops publishing metrics for a queue idle six hours "
                 f"and takes up to {defaults.SQS_METRICS_RESUME_SECONDS // 60} minutes to resume, so a worker at zero "
                 "would not wake within minutes of the first message after a quiet night. Use min_tasks >= 1 "
                 "(one task on regular Fargate costs a few dollars a day).",
             )
-        visibility = derive_visibility_timeout(
-            service, longest, None if visibility_timeout is None else math.ceil(visibility_timeout.to_seconds(integral=False))
-        )
-        stop_timeout = derive_stop_timeout(service, longest, uses_task_protection=uses_task_protection)
-
+        given_visibility = None
+        if visibility_timeout is not None:
+            given_visibility = math.ceil(_positive_seconds(service, "visibility_timeout", visibility_timeout))
+        self.visibility_timeout_seconds = derive_visibility_timeout(service, longest, given_visibility)
+        self.stop_timeout_seconds = derive_stop_timeout(service, longest, uses_task_protection=uses_task_protection)
         self.backlog_target = scaling.backlog_per_task_target(
             average_processing_seconds=average, acceptable_latency_seconds=latency
         )
         self.burst_steps = scaling.burst_steps(max_tasks=max_tasks)
         self.wake_bands = scaling.wake_bands(max_tasks=max_tasks)
+        self.on_demand_base = on_demand_base
+        self.acceptable_latency_seconds = latency
         # From zero, a message waits for metrics (after a quiet spell, for SQS to publish them
         # again), the wake alarm, the step and a task start before it is read: the
         # oldest-message alarm allows for that rather than page on every cold start.
-        cold_start = defaults.WORKER_COLD_START_SECONDS + defaults.SQS_METRICS_RESUME_SECONDS
-        self.oldest_message_threshold_seconds = latency + (cold_start if min_tasks == 0 else 0)
-        self.visibility_timeout_seconds = visibility
-        self.stop_timeout_seconds = stop_timeout
-        self.on_demand_base = on_demand_base
-        removal = removal_policy(retain_data)
+        self.cold_start_seconds = defaults.WORKER_COLD_START_SECONDS + defaults.SQS_METRICS_RESUME_SECONDS if min_tasks == 0 else 0
+        self.oldest_message_threshold_seconds = latency + self.cold_start_seconds
 
-        # --- Queues -----------------------------------------------------------------------
+    # --- Queues -------------------------------------------------------------------------
+
+    def _build_queues(self) -> None:
+        removal = removal_policy(self.environment.retain_data)
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetterQueue",
             encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
+            encryption_master_key=self.key,
             enforce_ssl=True,
             retention_period=Duration.days(defaults.DLQ_RETENTION_DAYS),
             removal_policy=removal,
@@ -230,9 +239,9 @@ class QueueWorker(_StableFargateBase):
             self,
             "Queue",
             encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
+            encryption_master_key=self.key,
             enforce_ssl=True,
-            visibility_timeout=Duration.seconds(visibility),
+            visibility_timeout=Duration.seconds(self.visibility_timeout_seconds),
             receive_message_wait_time=Duration.seconds(defaults.QUEUE_RECEIVE_WAIT_SECONDS),
             retention_period=Duration.days(defaults.QUEUE_RETENTION_DAYS),
             dead_letter_queue=sqs.DeadLetterQueue(
@@ -241,43 +250,24 @@ class QueueWorker(_StableFargateBase):
             removal_policy=removal,
         )
 
-        if parameters is not None and QUEUE_URL_KEY in {**parameters.plain, **parameters.secrets}:
-            raise ConfigError(
-                service, f"parameters.{QUEUE_URL_KEY}", "<declared>",
-                f"{QUEUE_URL_KEY} is set by the worker to its own queue's URL; rename the key in the parameter set.",
-            )
+    # --- Service: Spot with an on-demand base and share, 100/200 ------------------------
 
-        # --- Task and service ---------------------------------------------------------------
-        self._build_task(
-            image=image,
-            parameters=parameters,
-            cpu=cpu,
-            memory_mib=memory_mib,
-            log_key=key,
-            stop_timeout=Duration.seconds(stop_timeout),
-            retain_logs=retain_data,
-            command=command,
-        )
-        self.container.add_environment(QUEUE_URL_KEY, self.queue.queue_url)
-        self.queue.grant_consume_messages(self.task_definition.task_role)
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=cluster.vpc,
-            description=f"{service}: no inbound; outbound to the queue, endpoints and dependencies",
-            allow_all_outbound=True,
+    def _build_service(self, security_group: ec2.ISecurityGroup | None) -> None:
+        self.security_group = self._security_group(
+            "SecurityGroup", security_group,
+            description=f"{self.service_name}: no inbound; outbound to the queue, endpoints and dependencies",
         )
         capacity = [
-            ecs.CapacityProviderStrategy(capacity_provider="FARGATE", base=on_demand_base, weight=defaults.ON_DEMAND_WEIGHT),
+            ecs.CapacityProviderStrategy(capacity_provider="FARGATE", base=self.on_demand_base, weight=defaults.ON_DEMAND_WEIGHT),
             ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT", weight=defaults.SPOT_WEIGHT),
         ]
         # No desired_count: a deploy must not reset a scaled-out worker to its minimum.
         self.service = ecs.FargateService(
             self,
             "Service",
-            cluster=cluster,
+            cluster=self.cluster,
             task_definition=self.task_definition,
-            vpc_subnets=vpc_subnets,
+            vpc_subnets=self.subnets,
             security_groups=[self.security_group],
             assign_public_ip=False,
             capacity_provider_strategies=capacity,
@@ -289,12 +279,12 @@ class QueueWorker(_StableFargateBase):
             propagate_tags=ecs.PropagatedTagSource.SERVICE,
         )
 
-        self._grant_task_protection()
+    # --- Scaling: the queue is the one signal, in both directions ---------------------
 
-        # --- Scaling: the queue is the one signal, in both directions ---------------------
+    def _build_scaling(self) -> None:
         # The ECS L2 scalable target uses Application Auto Scaling's service-linked role
         # (a ScalableTarget of our own would create an unused IAM role).
-        self.task_count = self.service.auto_scale_task_count(min_capacity=min_tasks, max_capacity=max_tasks)
+        self.task_count = self.service.auto_scale_task_count(min_capacity=self.sizing.min_tasks, max_capacity=self.sizing.max_tasks)
         scalable_target = self.task_count.node.find_child("Target")
         assert isinstance(scalable_target, appscaling.ScalableTarget)
         self.scalable_target = scalable_target
@@ -303,7 +293,7 @@ class QueueWorker(_StableFargateBase):
             "BacklogPerTask",
             scalable_target=self.scalable_target,
             queue_name=self.queue.queue_name,
-            cluster_name=cluster.cluster_name,
+            cluster_name=self.cluster.cluster_name,
             service_name=self.service.service_name,
             target=self.backlog_target,
         )
@@ -321,20 +311,23 @@ class QueueWorker(_StableFargateBase):
             "Burst",
             scalable_target=self.scalable_target,
             queue=self.queue,
-            cluster_name=cluster.cluster_name,
+            cluster_name=self.cluster.cluster_name,
             service_name=self.service.service_name,
             target=self.backlog_target,
             steps=self.burst_steps,
         )
 
-        # --- Alarms -------------------------------------------------------------------------
+    # --- Alarms: late messages, and every message the DLQ receives ----------------------
+
+    def _build_alarms(self) -> None:
+        service, latency = self.service_name, self.acceptable_latency_seconds
         period = Duration.seconds(defaults.ALARM_PERIOD_SECONDS)
         self.oldest_message_alarm = cloudwatch.Alarm(
             self,
             "OldestMessageAlarm",
             alarm_description=(
                 f"{service}: the oldest message has waited longer than the acceptable latency ({latency}s"
-                + (f" + {cold_start}s to start from zero after a quiet spell" if min_tasks == 0 else "")
+                + (f" + {self.cold_start_seconds}s to start from zero after a quiet spell" if self.cold_start_seconds else "")
                 + ")."
             ),
             metric=self.queue.metric_approximate_age_of_oldest_message(period=period, statistic="Maximum"),
@@ -343,16 +336,16 @@ class QueueWorker(_StableFargateBase):
             evaluation_periods=defaults.ALARM_EVALUATION_PERIODS,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
+        self.oldest_message_alarm.add_alarm_action(cw_actions.SnsAction(self.alarm_topic))
+        self.oldest_message_alarm.add_ok_action(cw_actions.SnsAction(self.alarm_topic))
         self.dead_letter_alarm = arrivals_alarm(
             self,
             "DeadLetterAlarm",
             queue=self.dead_letter_queue,
             description=f"{service}: a message failed {defaults.QUEUE_MAX_RECEIVE_COUNT} times and was moved to the DLQ "
             "(pages for every new arrival; OK once arrivals stop).",
-            topic=alarm_topic,
+            topic=self.alarm_topic,
         )
-        self.oldest_message_alarm.add_alarm_action(cw_actions.SnsAction(alarm_topic))
-        self.oldest_message_alarm.add_ok_action(cw_actions.SnsAction(alarm_topic))
 
     def _grant_task_protection(self) -> None:
         """Let the task protect itself: only tasks of its own cluster.
