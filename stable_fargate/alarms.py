@@ -33,6 +33,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stable_fargate import defaults
+from stable_fargate._typecheck import checked_inputs
 from stable_fargate.errors import ConfigError
 
 CLOUDWATCH_SERVICE_PRINCIPAL = "cloudwatch.amazonaws.com"
@@ -45,6 +46,10 @@ SNS_TOPIC_ENCRYPTION_CONTEXT = "kms:EncryptionContext:aws:sns:topicArn"
 """The encryption context SNS sets on the data keys of an encrypted topic: the topic's ARN
 (https://docs.aws.amazon.com/gamelift/latest/flexmatchguide/queue-notification-sns-sse.html
 shows it in a key policy for a service publishing to an encrypted topic)."""
+
+
+MAX_DISPLAY_NAME = 100
+"""SNS's limit on a topic's display name."""
 
 
 def alarm_source_conditions(scope: Construct) -> dict[str, dict[str, str]]:
@@ -68,8 +73,11 @@ class AlarmTopic(Construct):
     Attributes: ``topic`` (sns.Topic).
     """
 
+    @checked_inputs
     def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey, display_name: str | None = None) -> None:
         super().__init__(scope, construct_id)
+        if display_name is not None and not 1 <= len(display_name) <= MAX_DISPLAY_NAME:
+            raise ConfigError(f"alarm topic {construct_id}", "display_name", display_name, f"Use 1 to {MAX_DISPLAY_NAME} characters.")
         # "Default": the topic keeps the logical id it had as a bare sns.Topic named like this
         # construct, so wrapping it did not replace it (and drop its subscriptions).
         self.topic = sns.Topic(self, "Default", display_name=display_name, master_key=key, enforce_ssl=True)

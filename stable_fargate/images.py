@@ -15,6 +15,7 @@ from constructs import Construct
 
 from stable_fargate import defaults
 from stable_fargate._retention import removal_policy
+from stable_fargate._typecheck import checked_inputs
 from stable_fargate.environments import AccountRegion
 from stable_fargate.errors import ConfigError
 
@@ -64,12 +65,16 @@ class ImageRef:
     registry: AccountRegion | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.repository, str) or not self.repository:
+            raise ConfigError("image", "repository", self.repository, "Give the repository's name as a string.")
+        if self.registry is not None and not isinstance(self.registry, AccountRegion):
+            raise ConfigError(f"image {self.repository}", "registry", self.registry, "Give an AccountRegion(account, region).")
         check_image_version(f"image {self.repository}", self.version)
 
     @classmethod
     def release(cls, repository_name: str, version: str, *, registry: AccountRegion) -> ImageRef:
         """An image in a HardenedRepository of the registry account, by tag or digest."""
-        if not _REPOSITORY.fullmatch(repository_name):
+        if not isinstance(repository_name, str) or not _REPOSITORY.fullmatch(repository_name) or len(repository_name) > 256:
             raise ConfigError(
                 f"image {repository_name}", "repository", repository_name, "Use an ECR repository name such as portfolio-api."
             )
@@ -78,6 +83,8 @@ class ImageRef:
     @classmethod
     def external(cls, reference: str) -> ImageRef:
         """A full reference to another registry: ``host/name:tag`` or ``host/name@sha256:...``."""
+        if not isinstance(reference, str) or not reference.isascii() or any(c.isspace() or c == "\x00" for c in reference):
+            raise ConfigError("image", "reference", reference, "Give host/name:tag or host/name@sha256:<digest> in ASCII, without spaces.")
         if "@" in reference:
             name, _, version = reference.partition("@")
         else:
@@ -149,6 +156,7 @@ class HardenedRepository(Construct):
         Default: True (a registry outlives every environment that pulls from it).
     """
 
+    @checked_inputs
     def __init__(
         self,
         scope: Construct,
@@ -164,7 +172,7 @@ class HardenedRepository(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         subject = f"repository {repository_name}"
-        if not _REPOSITORY.fullmatch(repository_name):
+        if not _REPOSITORY.fullmatch(repository_name) or not 2 <= len(repository_name) <= 256:
             raise ConfigError(subject, "repository_name", repository_name, "Use lower-case letters, digits, '-', '_', '.' and '/'.")
         if not pull_accounts:
             raise ConfigError(subject, "pull_accounts", list(pull_accounts), "List the environment accounts that pull this image.")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Sequence
 
-from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import Acknowledgment, Stack, Token, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
@@ -15,6 +16,8 @@ from constructs import Construct
 
 from stable_fargate import defaults
 from stable_fargate._retention import log_retention, removal_policy
+from stable_fargate._typecheck import checked_inputs
+from stable_fargate.config import rules
 from stable_fargate.errors import ConfigError
 
 PUBLIC_SUBNET_GROUP = "Edge"
@@ -23,6 +26,15 @@ PUBLIC_SUBNET_GROUP = "Edge"
 PRIVATE_SUBNET_GROUP = "App"
 """Subnet group of tasks, interface endpoints and data stores."""
 
+AZ_NAME = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9][a-z]")
+"""An availability zone's name, e.g. eu-west-2a."""
+
+ENDPOINT_SERVICE = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+){0,4}")
+"""An interface endpoint's service name within ``com.amazonaws.<region>.``, e.g. ecr.api."""
+
+CLUSTER_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
+"""ECS cluster names: up to 255 ASCII letters, digits, hyphens and underscores."""
+
 
 def ecr_layer_bucket(region: str) -> str:
     """The S3 bucket ECR serves image layers from in ``region``; an S3 gateway endpoint policy
@@ -30,6 +42,10 @@ def ecr_layer_bucket(region: str) -> str:
     (https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html, "Create the
     Amazon S3 gateway endpoint")."""
     return f"prod-{region}-starport-layer-bucket"
+
+
+MAX_KEY_DESCRIPTION = 8192
+"""KMS's limit on a key's description."""
 
 
 class PlatformKey(Construct):
@@ -43,8 +59,13 @@ class PlatformKey(Construct):
         with a deleted key is lost).
     """
 
+    @checked_inputs
     def __init__(self, scope: Construct, construct_id: str, *, description: str, retain: bool = True) -> None:
         super().__init__(scope, construct_id)
+        if not description or len(description) > MAX_KEY_DESCRIPTION or "\x00" in description:
+            raise ConfigError(
+                f"key {construct_id}", "description", description, f"Say what the key protects, 1 to {MAX_KEY_DESCRIPTION} characters."
+            )
         stack = Stack.of(self)
         self.key = kms.Key(
             self,
@@ -83,6 +104,7 @@ class PrivateNetwork(Construct):
     :param interface_endpoints: Default: ``defaults.INTERFACE_ENDPOINT_SERVICES``.
     """
 
+    @checked_inputs
     def __init__(
         self,
         scope: Construct,
@@ -98,14 +120,34 @@ class PrivateNetwork(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         subject = f"network {construct_id}"
+        # The same rules as an environment's data in cdk.json (stable_fargate.config.rules).
         try:
-            network = ipaddress.IPv4Network(cidr)
-        except ValueError:
-            raise ConfigError(subject, "cidr", cidr, "Give a literal IPv4 network such as 10.20.0.0/16.") from None
-        if len(availability_zones) < defaults.MIN_AZS:
-            raise ConfigError(subject, "availability_zones", list(availability_zones), f"Give at least {defaults.MIN_AZS} AZs.")
+            network = ipaddress.IPv4Network(rules.check_vpc_cidr(cidr))
+        except rules.RuleError as error:
+            fix = f"{error.fix} It must be a literal: endpoint security groups admit it as text."
+            raise ConfigError(subject, "cidr", cidr, fix) from None
+        if len(availability_zones) < defaults.MIN_AZS or len(set(availability_zones)) != len(availability_zones):
+            raise ConfigError(subject, "availability_zones", list(availability_zones), f"Give at least {defaults.MIN_AZS} different AZs.")
+        region = None if Token.is_unresolved(stack.region) else stack.region
+        for az in availability_zones:
+            if not AZ_NAME.fullmatch(az) or (region is not None and not az.startswith(region)):
+                raise ConfigError(
+                    subject, "availability_zones", az, f"Give AZ names of the stack's region {region or ''}, e.g. eu-west-2a."
+                )
+        if network.prefixlen > rules.smallest_vpc_prefix(len(availability_zones)):
+            raise ConfigError(
+                subject, "cidr", cidr,
+                f"A /{network.prefixlen} cannot hold a /{defaults.PUBLIC_SUBNET_MASK} public and a /{defaults.PRIVATE_SUBNET_MASK} "
+                f"private subnet in each of {len(availability_zones)} AZs; use a /{rules.smallest_vpc_prefix(len(availability_zones))} "
+                "or larger.",
+            )
         if not 0 <= nat_gateways <= len(availability_zones):
             raise ConfigError(subject, "nat_gateways", nat_gateways, f"Use 0 to {len(availability_zones)}.")
+        for service in interface_endpoints:
+            if not ENDPOINT_SERVICE.fullmatch(service):
+                raise ConfigError(
+                    subject, "interface_endpoints", service, "Name AWS services as their endpoints do, e.g. 'ecr.api' or 'logs'."
+                )
         private_type = (
             ec2.SubnetType.PRIVATE_WITH_EGRESS if nat_gateways else ec2.SubnetType.PRIVATE_ISOLATED
         )
@@ -221,8 +263,13 @@ class HardenedCluster(Construct):
     :param cluster_name: Default: generated by CloudFormation.
     """
 
+    @checked_inputs
     def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, cluster_name: str | None = None) -> None:
         super().__init__(scope, construct_id)
+        if cluster_name is not None and not Token.is_unresolved(cluster_name) and not CLUSTER_NAME.fullmatch(cluster_name):
+            raise ConfigError(
+                f"cluster {construct_id}", "cluster_name", cluster_name, "Use up to 255 ASCII letters, digits, '-' and '_'."
+            )
         self.cluster = ecs.Cluster(
             self,
             "Cluster",

@@ -24,7 +24,6 @@ non-root user, memory limit, encrypted logs with retention, secrets by reference
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration, Size, Token
@@ -40,6 +39,7 @@ from constructs import Construct
 from stable_fargate import defaults
 from stable_fargate._retention import log_retention, removal_policy
 from stable_fargate.alarms import AlarmTopic
+from stable_fargate.config import rules
 from stable_fargate.config.models import EnvironmentSpec, ServiceSizing
 from stable_fargate.config.rules import is_secret_looking
 from stable_fargate.errors import ConfigError
@@ -58,10 +58,9 @@ stdout and with it request handling; the buffer below absorbs bursts."""
 LOG_BUFFER_MIB = 25
 """The non-blocking log buffer per container (ECS's recommended size)."""
 
-SERVICE_NAME = re.compile(r"[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?")
-"""A service name: lower-case ASCII letters, digits and ``-``, at most 32 characters. It names
-the container, the log stream, alarms, policies and the WAF log group, whose AWS limits (and
-the logical ids derived from them) it must fit in."""
+SERVICE_NAME = rules.SERVICE_NAME_PATTERN
+"""A service name, by the same rule as cdk.json's service keys: lower-case ASCII letters, digits
+and ``-``, starting with a letter, at most 63 characters."""
 
 ClusterLike = ecs.ICluster | HardenedCluster
 """A cluster, or the HardenedCluster that holds it."""
@@ -164,7 +163,8 @@ class _StableService(Construct):
         if not SERVICE_NAME.fullmatch(service_name):
             raise ConfigError(
                 construct_id, "service_name", service_name,
-                "Use lower-case ASCII letters, digits and '-', starting with a letter, at most 32 characters.",
+                "Use lower-case ASCII letters, digits and '-', starting with a letter and not ending with '-', at most 63 "
+                "characters, e.g. portfolio-api.",
             )
         self.service_name = service_name
         self.environment = environment

@@ -400,6 +400,17 @@ class StableWebService(_StableService):
     ) -> WebTimings:
         """Every refusal names the field, the value and what to change; returns the timings."""
         svc = self.service_name
+        # Timings are derived at synth: the inputs they come from must be literals.
+        for name, value in (
+            ("warm_up", warm_up), ("health_check_interval", health_check_interval),
+            ("health_check_timeout", health_check_timeout), ("longest_request", longest_request),
+            ("health_check_grace_period", health_check_grace_period), ("stop_timeout", stop_timeout),
+            ("healthy_threshold", healthy_threshold),
+        ):
+            if value is not None and (value.is_unresolved() if isinstance(value, Duration) else Token.is_unresolved(value)):
+                raise ConfigError(
+                    svc, name, "<token>", "Give a literal value: the grace period and the rollout timing are derived from it at synth."
+                )
         warm = _seconds(warm_up)
         if warm is not None and not 0 <= warm <= defaults.WEB_MAX_WARM_UP_SECONDS:
             raise ConfigError(
