@@ -170,3 +170,30 @@ def test_the_replay_is_deterministic() -> None:
     assert service is not None
     settings = ReplaySettings(processing_seconds=2)
     assert replay(service, fintech_day(), settings) == replay(service, fintech_day(), settings)
+
+
+# --- Fast-forward through quiet stretches changes nothing ---------------------------------------------
+
+
+def _workers() -> list[object]:
+    found = [s for source in (SNAPSHOTS, PATTERNS) for env in load_stability_model(source).environments for s in env.services
+             if s.kind == "worker"]
+    page = alarm(None, metric="ApproximateAgeOfOldestMessage", threshold=60, topic=True)
+    return [*found, worker({**WAKE, "Late": page}, maximum=3)]
+
+
+@pytest.mark.parametrize("settings", [
+    ReplaySettings(processing_seconds=2),
+    ReplaySettings(processing_seconds=2, sqs_idle_stop=True),
+    ReplaySettings(processing_seconds=1, insights_at_zero=True, metric_lag_seconds=0),
+    ReplaySettings(processing_seconds=3, metric_lag_seconds=120, task_start_seconds=180),
+], ids=["default", "sqs-idle", "insights-at-zero", "slow"])
+def test_fast_forward_gives_the_minute_by_minute_result(settings: ReplaySettings) -> None:
+    import dataclasses
+
+    sparse = Trace("sparse", tuple(float((t * 7919) % 13 == 0 and (t // 300) % 3 == 0) * 40 for t in range(3 * 1440)))
+    for trace in (fintech_day(), sparse):
+        for service in _workers():
+            quick = replay(service, trace, settings)  # type: ignore[arg-type]
+            slow = replay(service, trace, dataclasses.replace(settings, fast_forward=False))  # type: ignore[arg-type]
+            assert quick == slow, (service, trace.name)  # type: ignore[attr-defined]

@@ -99,6 +99,8 @@ class ReplaySettings:
     fill_empty: bool = False
     """Whether FILL() produces datapoints for a series with none in the range."""
     tracking: aas.TrackingAlarms = field(default_factory=aas.TrackingAlarms)
+    fast_forward: bool = True
+    """Skip through quiet stretches in one step (same result: tests compare with it off)."""
 
     @property
     def lag_minutes(self) -> int:
@@ -251,6 +253,8 @@ class _Datapoints:
     """The datapoints of one metric or expression at one period, computed once per minute
     when their samples have arrived, and shared by every alarm that reads them (target
     tracking's two alarms read the same)."""
+    __slots__ = ("compiled", "computed_until", "direct", "function", "history", "period", "replayable", "sources", "values",
+                 "windows")
 
     def __init__(self, label: str, queries: Sequence[MetricQuery], period_seconds: int, span: int,
                  samples: dict[str, list[float]], service: Service, minutes: int, settings: ReplaySettings,
@@ -287,15 +291,14 @@ class _Datapoints:
             # One-minute periods read the samples themselves; longer ones keep their aggregates.
             self.windows.append(self.sources[-1][0] if self.period == 1 else [NAN] * minutes)
         self.direct = self.compiled is None and self.period == 1 and bool(self.windows)
+        self.function = self.compiled.function if self.compiled is not None else None
         self.history = _History(self.windows, self.period, span)
 
     def value(self, values: list[float], end: int) -> float:
-        if not self.replayable:
-            return NAN
-        if self.compiled is None:
-            return values[0] if values else NAN
+        if self.function is None:
+            return values[0] if values and self.replayable else NAN
         self.history.end = end
-        return self.compiled(values, self.history)
+        return self.function(values, self.history)
 
     def complete(self, e: int) -> None:
         """Compute the datapoint of the period ending at minute ``e`` (its samples are in)."""
@@ -309,7 +312,11 @@ class _Datapoints:
             first = max(0, e - self.period + 1)
             for window, (series, stat) in zip(self.windows, self.sources, strict=True):
                 window[e] = stat(series[first:e + 1])
-        self.values[e] = self.value([w[e] for w in self.windows], e)
+        if self.function is not None:
+            self.history.end = e
+            self.values[e] = self.function([w[e] for w in self.windows], self.history)
+        else:
+            self.values[e] = self.windows[0][e] if self.windows and self.replayable else NAN
 
     def partial(self, end: int, arrived: int) -> float:
         """The newest period's datapoint from the samples that have arrived (up to ``arrived``)."""
@@ -326,6 +333,8 @@ class _SimAlarm:
     common cases (the N newest real datapoints are consecutive; no real datapoint at all) are
     decided without building the evaluation range; every other case goes through
     :func:`stable_fargate.review.alarms.evaluate`."""
+    __slots__ = ("_used", "_used_range", "breaching", "compare", "counted", "datapoints", "label", "m", "n", "present", "rule",
+                 "span", "state", "threshold")
 
     def __init__(self, label: str, datapoints: _Datapoints, rule: cw.AlarmRule, minutes: int) -> None:
         self.label = label
@@ -348,12 +357,14 @@ class _SimAlarm:
         e = t - lag
         if data.period == 1:
             present = self.present
+            breaching = self.breaching
             if e >= 0:
                 if e > data.computed_until:
                     data.complete(e)
-                if self.counted <= e:
-                    values, breaching, compare, threshold = data.values, self.breaching, self.compare, self.threshold
-                    for i in range(self.counted, e + 1):
+                counted = self.counted
+                if counted <= e:
+                    values, compare, threshold = data.values, self.compare, self.threshold
+                    for i in range(counted, e + 1):
                         v = values[i]
                         if v == v:
                             present[i + 1] = present[i] + 1
@@ -362,20 +373,31 @@ class _SimAlarm:
                             present[i + 1] = present[i]
                             breaching[i + 1] = breaching[i]
                     self.counted = e + 1
+            n = self.n
             first = t - self.span + 1
-            low = e - self.n + 1
-            if low >= 0 and low >= first and present[e + 1] - present[low] == self.n:
+            low = e - n + 1
+            if low >= 0 and low >= first and present[e + 1] - present[low] == n:
                 # The n newest real datapoints are the n before the ones still in transit.
-                self._used, self._used_range = None, (low, e + 1)
-                self.state = "ALARM" if self.breaching[e + 1] - self.breaching[low] >= self.m else "OK"
-                return self.state
+                self._used = None
+                self._used_range = (low, e + 1)
+                state: cw.State = "ALARM" if breaching[e + 1] - breaching[low] >= self.m else "OK"
+                self.state = state
+                return state
             if e < 0 or e < first or present[e + 1] == present[first if first > 0 else 0]:
                 # Not one real datapoint in the evaluation range.
                 self._used = ()
                 self.state = cw.no_data_state(self.rule, self.state)
                 return self.state
-        elif e >= 0:
-            data.complete(e)
+        else:
+            if e >= 0:
+                data.complete(e)
+            if self.n == 1 and data.period > lag:
+                newest = data.partial(t, t - lag)
+                if newest == newest:
+                    # One evaluation period, and the newest (partly arrived) datapoint is real.
+                    self._used = (newest,)
+                    self.state = "ALARM" if self.compare(newest, self.threshold) else "OK"
+                    return self.state
         evaluation = cw.evaluate(self._range(t, lag, data.period, self.span), self.rule, self.state)
         self._used = evaluation.used
         self.state = evaluation.state
@@ -416,6 +438,99 @@ class _Policy:
     step: StepPolicy | None = None
     tracking: TargetTrackingPolicy | None = None
     alarms: list[_SimAlarm] = field(default_factory=list)
+
+    @property
+    def direction(self) -> int:
+        """+1 for a step policy that only adds (or sets from zero upward), -1 for one that only
+        removes, 0 otherwise: an invocation at the matching limit cannot act."""
+        if self.step is None or self.step.adjustment_type == "ExactCapacity":
+            return 0
+        signs = {(a.adjustment > 0) - (a.adjustment < 0) for a in self.step.steps}
+        return signs.pop() if len(signs) == 1 else 0
+
+
+class _FastForward:
+    """Quiet stretches (no message arrives, none is taken, no task starts, no alarm can act)
+    change nothing but the clock: once every alarm's window has held them long enough to be
+    constant, the replay copies the last minute forward to the next arrival (or the next SQS
+    idle boundary) instead of replaying each minute. The oldest message's age keeps growing
+    while messages wait with no task to take them."""
+
+    def __init__(self, alarms: list[tuple[_SimAlarm, _Policy | None, str]], samples: dict[str, list[float]], lag: int,
+                 minutes: int, arrivals: Sequence[float], directions: dict[str, int]) -> None:
+        self.alarms = alarms
+        self.series = list({id(sim.datapoints): sim.datapoints for sim, _, _ in alarms}.values())
+        self.samples = list(samples.values())
+        self.age = samples["age"]
+        self.reads_age = any(series is self.age for data in self.series for series, _ in data.sources)
+        self.lag = lag
+        self.settle = max((sim.span * sim.datapoints.period for sim, _, _ in alarms), default=1) + lag + 2
+        self.directions = directions
+        self.quiet_since: int | None = None
+        self.next_arrival = [minutes] * (minutes + 1)
+        for i in range(minutes - 1, -1, -1):
+            self.next_arrival[i] = i if arrivals[i] > 0 else self.next_arrival[i + 1]
+
+    def observe(self, t: int, quiet: bool) -> None:
+        if not quiet:
+            self.quiet_since = None
+        elif self.quiet_since is None:
+            self.quiet_since = t
+
+    def ready(self, t: int, running: int, pending: int, backlog: float, desired: int, minimum: int, maximum: int) -> bool:
+        if self.quiet_since is None or t - self.quiet_since < self.settle or pending or self.next_arrival[t] == t:
+            return False
+        if backlog > 0 and (running > 0 or self.reads_age):
+            return False
+        synced = t - self.lag - 1
+        if synced < 0 or any(data.computed_until != synced for data in self.series):
+            return False
+        if any(sim.datapoints.period == 1 and sim.counted != synced + 1 for sim, _, _ in self.alarms):
+            return False
+        for sim, owner, role in self.alarms:
+            if sim.state != "ALARM" or owner is None:
+                continue
+            if (role == "low" and desired <= minimum) or (role == "high" and desired >= maximum):
+                continue
+            direction = self.directions.get(owner.label, 0)
+            if role == "step" and ((direction > 0 and desired >= maximum) or (direction < 0 and desired <= minimum)):
+                continue
+            return False
+        return True
+
+    def boundary(self, t: int, may_sleep: bool, sleeps_at: int, resume_at: int) -> int:
+        end = self.next_arrival[t]
+        # The minute the queue falls asleep, and the one it resumes publishing, are replayed.
+        if may_sleep and sleeps_at >= t:
+            end = min(end, sleeps_at)
+        if resume_at >= t:
+            end = min(end, resume_at)
+        return end
+
+    def fill(self, t: int, end: int, *, grows_age: bool) -> None:
+        length = end - t
+        for series in self.samples:
+            if series is self.age and grows_age:
+                series[t:end] = [series[t - 1] + 60.0 * k for k in range(1, length + 1)]
+            else:
+                series[t:end] = [series[t - 1]] * length
+        first, last = t - self.lag, end - self.lag
+        for data in self.series:
+            for window in data.windows if data.period > 1 else ():
+                window[first:last] = [window[first - 1]] * length
+            data.values[first:last] = [data.values[first - 1]] * length
+            data.computed_until = last - 1
+        for sim, _, _ in self.alarms:
+            if sim.datapoints.period != 1:
+                continue
+            value = sim.datapoints.values[first - 1]
+            real = value == value
+            breach = 1 if real and sim.compare(value, sim.threshold) else 0
+            present, breaching = sim.present, sim.breaching
+            present[first + 1:last + 1] = range(present[first] + 1, present[first] + length + 1) if real else [present[first]] * length
+            breaching[first + 1:last + 1] = (range(breaching[first] + 1, breaching[first] + length + 1) if breach
+                                             else [breaching[first]] * length)
+            sim.counted = last
 
 
 # --- The replay ----------------------------------------------------------------------------------
@@ -483,9 +598,12 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
                 policy.alarms.append(sim)
                 sim_alarms.append((sim, policy, "low"))
             policies.append(policy)
-    for alarm in service.latency_alarms:
-        sim_alarms.append((make_alarm(alarm.logical_id, alarm.queries, _rule(alarm), alarm.period), None, "page"))
+    # Alarms that only notify do not act on the service: they are evaluated after the replay,
+    # over the samples it leaves (the same rules, minute by minute).
+    notifying = [make_alarm(alarm.logical_id, alarm.queries, _rule(alarm), alarm.period) for alarm in service.latency_alarms]
+    used_sources = {id(series) for data in shared.values() for series, _ in data.sources}
 
+    directions = {p.label: p.direction for p in policies}
     # State: the trace starts at the minimum (a fixed service at its declared count), queue empty.
     desired = running = minimum
     starting = [0] * (minutes + start_minutes + 2)
@@ -512,8 +630,30 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
     sent_s, received_s, deleted_s, empty_s = samples["sent"], samples["received"], samples["deleted"], samples["empty"]
     running_s, desired_s, cpu_s = samples["running"], samples["desired"], samples["cpu"]
     arrivals = trace.arrivals
+    # Samples no alarm reads are not computed (they stay unpublished).
+    counts_read = any(id(samples[name]) in used_sources for name in ("sent", "received", "deleted", "empty"))
+    cpu_read = id(cpu_s) in used_sources
+    insights_at_zero = settings.insights_at_zero
+    forward = _FastForward(sim_alarms, samples, lag, minutes, arrivals, directions) if settings.fast_forward else None
 
-    for t in range(minutes):
+    t = -1
+    while t + 1 < minutes:
+        t += 1
+        if forward is not None and forward.ready(t, running, pending, backlog, desired, minimum, maximum):
+            end = forward.boundary(t, settings.sqs_idle_stop and running == 0 and backlog <= 0 and not sleeping,
+                                   last_activity + SQS_IDLE_MINUTES, resume_at)
+            if end - t >= 2:
+                forward.fill(t, end, grows_age=backlog > 0 and age_s[t - 1] == age_s[t - 1])
+                for floats in (out_visible, out_inflight):
+                    floats[t:end] = [floats[t - 1]] * (end - t)
+                for counts in (out_running, out_desired, out_billed):
+                    counts[t:end] = [counts[t - 1]] * (end - t)
+                grown = [out_age[t - 1] + 60.0 * k for k in range(1, end - t + 1)]
+                out_age[t:end] = grown if backlog > 0 else [out_age[t - 1]] * (end - t)
+                if running > 0 or backlog > 0:
+                    last_activity = end - 1
+                t = end - 1
+                continue
         # 1. Tasks.
         if starting[t]:
             running += starting[t]
@@ -551,15 +691,16 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
             visible_s[t] = backlog
             inflight_s[t] = in_flight
             age_s[t] = age if (backlog > 0 or in_flight > 0) else NAN
-            sent_s[t] = arrived
-            received_s[t] = taken
-            deleted_s[t] = taken
-            idle = running - taken / per_task_minute if running else 0.0
-            empty_s[t] = max(0.0, idle) * (60.0 / receive_wait if receive_wait else settings.short_poll_receives_per_minute)
-        if running > 0 or settings.insights_at_zero:
+            if counts_read:
+                sent_s[t] = arrived
+                received_s[t] = taken
+                deleted_s[t] = taken
+                idle = running - taken / per_task_minute if running else 0.0
+                empty_s[t] = max(0.0, idle) * (60.0 / receive_wait if receive_wait else settings.short_poll_receives_per_minute)
+        if running > 0 or insights_at_zero:
             running_s[t] = float(running)
             desired_s[t] = float(desired)
-        if running > 0:
+        if running > 0 and cpu_read:
             cpu_s[t] = settings.cpu_idle_percent + busy_span * (taken / capacity)
         out_visible[t] = backlog
         out_inflight[t] = in_flight
@@ -579,6 +720,9 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
                 continue
             # Invoked every minute in ALARM; skip what cannot act at the capacity limits.
             if (role == "low" and desired <= minimum) or (role == "high" and desired >= maximum):
+                continue
+            if role == "step" and ((desired >= maximum and directions[owner.label] > 0)
+                                   or (desired <= minimum and directions[owner.label] < 0)):
                 continue
             proposal = _propose(owner, role, sim, desired, now, minimum, maximum)
             if proposal is not None:
@@ -605,6 +749,16 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
                     running -= stop
                 desired = new
         out_desired[t] = desired
+        if forward is not None:
+            forward.observe(t, arrived == 0 and taken == 0 and not proposals and not starting[t + 1]
+                            and (backlog <= 0 or running == 0))
+    for sim in notifying:
+        previous: cw.State = "INSUFFICIENT_DATA"
+        for t in range(minutes):
+            state = sim.evaluate(t, lag)
+            if state == "ALARM" and previous != "ALARM":
+                pages += 1
+            previous = state
     return ReplayResult(
         service=service.name, environment=service.environment, trace=trace.name,
         processing_seconds=processing, processing_source=processing_source,
