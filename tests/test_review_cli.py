@@ -8,6 +8,7 @@ import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,20 +33,38 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 # --- The model read from templates -------------------------------------------------------------
 
 
+def _resource(stack: str, resource_type: str, logical_id: str | None = None) -> dict[str, Any]:
+    template = json.loads((SNAPSHOTS / f"test_every_stack_matches_its_snapshot[{stack}].json").read_text())
+    return next(r["Properties"] for k, r in template["Resources"].items()
+                if r["Type"] == resource_type and logical_id in (None, k))
+
+
 def test_model_reads_the_sample_snapshots() -> None:
+    """Each fact as the template states it (the constructs may change; the reading must follow)."""
     model = load_stability_model(SNAPSHOTS)
     assert [e.name for e in model.environments] == ["dev", "prod", "staging"] and model.grouping == "snapshot"
     prod = model.environment("Prod")
     assert prod is not None
     api, worker = prod.service("portfolio-api"), prod.service("portfolio-import")
-    assert api is not None and api.kind == "web" and api.grace_period == 65
-    assert api.target_groups[0].healthy_threshold == 2 and api.target_groups[0].deregistration_delay == 30
-    assert api.task is not None and api.task.warm_up == 45 and api.task.architecture == "ARM64"
-    assert worker is not None and worker.kind == "worker" and worker.queue is not None and worker.queue.receive_wait == 20
-    assert worker.scaling is not None and (worker.scaling.min_capacity, worker.scaling.max_capacity) == (0, 20)
-    assert worker.spot_share == 1.0 and worker.on_demand_base == 1
-    assert [p.target for p in worker.scaling.target_tracking] == [30.0]
-    assert worker.scaling.step_policies[0].alarms[0].expression.expression is not None
+    assert api is not None and api.kind == "web"
+    assert api.grace_period == _resource("prod-Api", "AWS::ECS::Service")["HealthCheckGracePeriodSeconds"]
+    group = _resource("prod-Api", "AWS::ElasticLoadBalancingV2::TargetGroup")
+    assert api.target_groups[0].healthy_threshold == group["HealthyThresholdCount"]
+    assert api.task is not None and api.task.architecture == "ARM64"
+    assert api.task.warm_up == _resource("prod-Api", "AWS::ECS::TaskDefinition")["ContainerDefinitions"][0]["HealthCheck"]["StartPeriod"]
+    assert worker is not None and worker.kind == "worker" and worker.queue is not None
+    queue = _resource("prod-Workers", "AWS::SQS::Queue", worker.queue.logical_id)
+    assert worker.queue.receive_wait == queue.get("ReceiveMessageWaitTimeSeconds", 0)
+    dead_letter = queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+    assert worker.dead_letter_queue is not None and worker.dead_letter_queue.logical_id == dead_letter
+    target = _resource("prod-Workers", "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert worker.scaling is not None and (worker.scaling.min_capacity, worker.scaling.max_capacity) == (
+        target["MinCapacity"], target["MaxCapacity"])
+    strategy = _resource("prod-Workers", "AWS::ECS::Service")["CapacityProviderStrategy"]
+    weights = {p["CapacityProvider"]: p.get("Weight", 0) for p in strategy}
+    assert worker.spot_share == weights["FARGATE_SPOT"] / sum(weights.values())
+    assert worker.scaling.step_policies and all(p.alarms for p in worker.scaling.step_policies)
+    assert worker.scaling.target_tracking and worker.scaling.target_tracking[0].queries[-1].expression is not None
 
 
 def test_model_reads_aws_ecs_patterns_with_aws_defaults() -> None:
@@ -88,7 +107,8 @@ def test_tasks_per_batch(tasks: int, minimum: int, maximum: int, per_batch: int)
 def test_cost_splits_tasks_by_the_capacity_provider_strategy() -> None:
     worker = load_stability_model(SNAPSHOTS).environment("prod").service("portfolio-import")  # type: ignore[union-attr]
     assert worker is not None
-    assert split(5, worker) == (1, 4)  # on-demand base 1, the rest on Spot
+    base, spot = worker.on_demand_base, worker.spot_share
+    assert split(5, worker) == pytest.approx((base + (5 - base) * (1 - spot), (5 - base) * spot))
     rate = BUILT_IN.rate("eu-west-2", "ARM64", "FARGATE")
     assert rate is not None and rate.task_hour(1, 2) == pytest.approx(0.03725 + 2 * 0.00409)
 
