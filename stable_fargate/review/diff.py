@@ -83,17 +83,19 @@ def facts(service: Service, review: Review) -> dict[str, str | None]:
         scaling = service.scaling
         found["capacity"] = f"{scaling.min_capacity}-{scaling.max_capacity}"
         for step in scaling.step_policies:
-            alarms = "; ".join(f"{a.comparison} {a.threshold:g} over {a.datapoints_to_alarm}/{a.evaluation_periods} x {a.period} s"
-                               for a in step.alarms)
-            found[f"step policy {_short(step.logical_id)}"] = (
-                f"{step.adjustment_type} {len(step.steps)} steps, cooldown {step.cooldown} s, {step.aggregation}; {alarms}"
-            )
+            name = f"step {_short(step.logical_id)}"
+            found[f"{name} steps"] = f"{step.adjustment_type} x {len(step.steps)}"
+            found[f"{name} cooldown"] = _seconds(step.cooldown)
+            for alarm in step.alarms:
+                signal = alarm.expression.expression or (alarm.expression.metric.name if alarm.expression.metric else "?")
+                found[f"{name} alarm"] = (f"{signal} {alarm.comparison} {alarm.threshold:g}, "
+                                          f"{alarm.datapoints_to_alarm}/{alarm.evaluation_periods} x {alarm.period} s")
         for tracking in scaling.target_tracking:
             metric = next((q.expression for q in tracking.queries if q.expression), None) or tracking.predefined or (
                 tracking.queries[0].metric.name if tracking.queries and tracking.queries[0].metric else "?")
-            found[f"target tracking {_short(tracking.logical_id)}"] = (
-                f"{tracking.target:g} on {metric}, cooldowns {tracking.scale_out_cooldown}/{tracking.scale_in_cooldown} s"
-            )
+            name = f"target tracking {_short(tracking.logical_id)}"
+            found[name] = f"{tracking.target:g} on {metric}"
+            found[f"{name} cooldowns"] = f"{tracking.scale_out_cooldown}/{tracking.scale_in_cooldown} s"
     if service.queue is not None:
         queue = service.queue
         found["queue"] = (f"visibility {queue.visibility_timeout} s, retention {queue.retention} s, wait {queue.receive_wait} s, "

@@ -404,12 +404,24 @@ def stability_model(read: AssemblySources) -> StabilityModel:
         if not services and not budgets:
             continue
         account = next((s.account for s in sources if s.account), None)
-        region = next((s.region for s in sources if s.region), None)
+        region = next((s.region for s in sources if s.region), None) or _logs_region(sources)
         environments.append(Environment(
             name=name, account=account, region=region,
             services=tuple(sorted(services, key=lambda s: s.name)), budgets=tuple(budgets), databases=tuple(databases),
         ))
     return StabilityModel(environments=tuple(environments), grouping=read.grouping)
+
+
+def _logs_region(sources: Sequence[StackSource]) -> str | None:
+    """Where a template without a manifest deploys (a snapshot): the region its containers
+    send logs to (``awslogs-region``), the one place ECS templates state it literally."""
+    for source in sources:
+        for _, props in cfn.of_type(cfn.resources(source.template), TASK_TYPE):
+            for container in map(cfn.mapping, cfn.items(props.get("ContainerDefinitions"))):
+                options = cfn.mapping(cfn.mapping(container.get("LogConfiguration")).get("Options"))
+                if isinstance(options.get("awslogs-region"), str):
+                    return str(options["awslogs-region"])
+    return None
 
 
 def _services(source: StackSource, resources: Mapping[str, Mapping[str, Any]]) -> list[Service]:
