@@ -159,7 +159,10 @@ def _add_review(subparsers: Any) -> None:
 
 def _run_review(args: argparse.Namespace) -> int:
     # Imported here: drift stays quick to start, and matplotlib loads only for a review.
-    from stable_fargate.review.cli import run_review
+    try:
+        from stable_fargate.review.cli import run_review
+    except ModuleNotFoundError as error:
+        raise ReadError(f"the review needs {error.name}: pip install \"stable-fargate[review]\"") from None
 
     text, findings = run_review(args)
     _emit(text)

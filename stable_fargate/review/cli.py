@@ -49,7 +49,11 @@ def _slug(text: str) -> str:
 
 def write_charts(review: Review, out: Path) -> dict[str, str]:
     """Draw every chart into ``out``; returns chart key -> file name (relative to ``out``)."""
-    from stable_fargate.review import charts
+    try:
+        from stable_fargate.review import charts
+        charts._pyplot()
+    except ModuleNotFoundError as error:
+        raise ReadError(f"charts need {error.name}: pip install \"stable-fargate[review]\", or pass --no-charts") from None
 
     written: dict[str, str] = {}
     if review.rollouts:
