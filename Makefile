@@ -17,7 +17,7 @@ export CDK_DISABLE_VERSION_CHECK := true
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: setup synth test lint typecheck lint-templates pytest bench snapshots drift schema clean
+.PHONY: setup synth test lint typecheck lint-templates pytest bench bench-review snapshots drift review review-docs schema clean
 
 $(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,5 +63,20 @@ drift: synth
 bench: setup
 	$(BIN)/python scripts/bench.py
 
+bench-review: setup
+	$(BIN)/python scripts/bench_review.py
+
+# The stability review of the sample app (report.md, report.json and PNGs in review-out/).
+# portfolio-import's processing time and latency goal are given here until its template
+# records them (Metadata.stable_fargate on the ECS service).
+REVIEW_HINTS := --processing-time portfolio-import=2 --acceptable-latency portfolio-import=60
+review: synth
+	$(BIN)/python -m stable_fargate review cdk.out --out review-out $(REVIEW_HINTS)
+
+# README's review figures (docs/review/*.png and the numbers it quotes): the sample app and
+# the aws_ecs_patterns fixture on the same day with the same readings.
+review-docs: synth
+	$(BIN)/python scripts/review_figures.py cdk.out
+
 clean:
-	rm -rf cdk.out $(VENV) node_modules .mypy_cache .ruff_cache
+	rm -rf cdk.out review-out $(VENV) node_modules .mypy_cache .ruff_cache

@@ -38,6 +38,8 @@ def test_library_metadata() -> None:
     assert ">=3" in deps["cdk-nag"] and "<4" in deps["cdk-nag"]
     assert ">=2." in deps["pydantic"] and "<3" in deps["pydantic"]
     assert (ROOT / "stable_fargate" / "py.typed").exists()
+    review = {d.split(">")[0] for d in project["optional-dependencies"]["review"]}
+    assert review == {"numpy", "matplotlib"}  # the review command only: building stacks needs neither
 
 
 def test_app_pins_exact_versions() -> None:

@@ -10,7 +10,13 @@ app. Which environment a stack belongs to (:attr:`AssemblyModel.grouping`):
   the others' do not (``Api-dev`` and ``Workers-dev`` -> ``dev``), else by the target itself;
 * ``stack``: an app without stages whose stacks have no concrete target: each stack is its own
   column, which is no grouping at all, so a service missing from a stack is not drift;
-* ``template``: a directory of ``*.template.json`` (one per environment) or one template.
+* ``template``: a directory of ``*.template.json`` (one per environment) or one template;
+* ``snapshot``: a directory of JSON templates named ``<env>-<Stack>.json`` (the committed
+  snapshots, also as ``test_every_stack_matches_its_snapshot[<env>-<Stack>].json``).
+
+:func:`read_assembly` is the reader every read-side model shares (drift here, the stability
+review in :mod:`stable_fargate.review.services`): it yields each stack's template with the
+environment it belongs to.
 
 Which service a task definition is: the name of its first container, else its logical id.
 """
@@ -26,7 +32,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-Grouping = Literal["stage", "account/region", "stack", "template", "given"]
+Grouping = Literal["stage", "account/region", "stack", "template", "snapshot", "given"]
 """How the environments were found; ``stack`` is the only one that is not a real grouping."""
 
 TASK_DEFINITION_TYPE = "AWS::ECS::TaskDefinition"
@@ -72,7 +78,10 @@ class AssemblyModel:
 
 
 @dataclass(frozen=True)
-class _StackSource:
+class StackSource:
+    """One stack's template and where it belongs: its environment, deployment target and
+    whether a stage holds it."""
+
     environment: str
     stack: str
     template: Any
@@ -81,63 +90,93 @@ class _StackSource:
     in_stage: bool = False
 
 
+_StackSource = StackSource
+
+
+@dataclass(frozen=True)
+class AssemblySources:
+    """Every stack of an input, each with its final environment name, and how the
+    environments were found."""
+
+    sources: tuple[StackSource, ...]
+    grouping: Grouping
+
+
 _ENVIRONMENT_URI = re.compile(r"^aws://(?P<account>[^/]+)/(?P<region>.+)$")
 
 
 def load_assembly(path: str | Path) -> AssemblyModel:
     """Read a cdk.out directory (or a directory of ``*.template.json`` files, one per
-    environment, or a single template file) into an :class:`AssemblyModel`."""
+    environment, a snapshot directory, or a single template file) into an :class:`AssemblyModel`."""
+    read = read_assembly(path)
+    return model_from_sources(list(read.sources), grouping=read.grouping)
+
+
+SNAPSHOT_NAME = re.compile(r"^(?:[A-Za-z_]\w*\[)?(?P<env>[A-Za-z0-9_.]+)-(?P<stack>[^\]\[]+?)\]?\.json$")
+"""``prod-Workers.json`` or syrupy's ``test_every_stack_matches_its_snapshot[prod-Workers].json``."""
+
+
+def read_assembly(path: str | Path) -> AssemblySources:
+    """Every stack template of ``path`` with its environment (see the module docstring)."""
     root = Path(path)
     if root.is_file():
-        source = _StackSource(root.name.removesuffix(".template.json"), root.name, _read_json(root), None, None)
-        return model_from_sources([source], grouping="template")
+        source = StackSource(root.name.removesuffix(".template.json"), root.name, _read_json(root), None, None)
+        return AssemblySources((source,), "template")
     if not root.is_dir():
-        raise ReadError(f"{root}: no such directory; give the cdk.out directory that `cdk synth` wrote")
+        raise ReadError(f"{_shown(root)}: no such directory; give the cdk.out directory that `cdk synth` wrote")
     if (root / "manifest.json").is_file():
         try:
             sources = list(_manifest_sources(root, stage=None, visited=set()))
         except RecursionError:
             raise ReadError(f"{root}: nested assemblies go too deep to read; is a directoryName pointing back up?") from None
         if any(s.in_stage for s in sources):
-            return model_from_sources(sources, grouping="stage")
-        return _model_without_stages(sources)
+            return AssemblySources(tuple(sources), "stage")
+        return _group_without_stages(sources)
     templates = sorted(root.glob("*.template.json"))
-    if not templates:
-        raise ReadError(f"{root}: neither manifest.json nor *.template.json found; is this a cdk.out directory?")
-    sources = [_StackSource(t.name.removesuffix(".template.json"), t.name, _read_json(t), None, None) for t in templates]
-    return model_from_sources(sources, grouping="template")
+    if templates:
+        return AssemblySources(
+            tuple(StackSource(t.name.removesuffix(".template.json"), t.name, _read_json(t), None, None) for t in templates),
+            "template",
+        )
+    snapshots = [(t, SNAPSHOT_NAME.match(t.name)) for t in sorted(root.glob("*.json"))]
+    named = [(t, m) for t, m in snapshots if m is not None]
+    if named:
+        return AssemblySources(
+            tuple(StackSource(m["env"], m["stack"], _read_json(t), None, None) for t, m in named), "snapshot"
+        )
+    raise ReadError(f"{root}: neither manifest.json nor *.template.json found; is this a cdk.out directory?")
 
 
 def model_from_templates(templates: Mapping[str, Mapping[str, Any]]) -> AssemblyModel:
     """A model from in-memory templates: ``{environment: {stack_name: template}}``."""
     return model_from_sources(
-        [_StackSource(env, stack, template, None, None) for env, stacks in templates.items() for stack, template in stacks.items()]
+        [StackSource(env, stack, template, None, None) for env, stacks in templates.items() for stack, template in stacks.items()]
     )
 
 
-def _model_without_stages(sources: list[_StackSource]) -> AssemblyModel:
+def _group_without_stages(sources: list[StackSource]) -> AssemblySources:
     """Top-level stacks only: group them by deployment target when that is a real grouping:
     every stack that holds a task definition has a concrete target, and no service is in two
     stacks of one target (then the target holds several environments, e.g. dev and staging in
     one account). Otherwise each stack stays its own column (``stack``)."""
     with_tasks = [i for i, s in enumerate(sources) if _has_task_definition(s)]
-    groups: dict[tuple[str, str], list[_StackSource]] = {}
+    groups: dict[tuple[str, str], list[StackSource]] = {}
     for i in with_tasks:
         source = sources[i]
         if source.account is None or source.region is None:
-            return model_from_sources(sources, grouping="stack")
+            return AssemblySources(tuple(sources), "stack")
         groups.setdefault((source.account, source.region), []).append(source)
     if not groups or any(_service_in_two_stacks(members) for members in groups.values()):
-        return model_from_sources(sources, grouping="stack")
+        return AssemblySources(tuple(sources), "stack")
     names = _group_names({target: [s.stack for s in members] for target, members in groups.items()})
     grouped = [
         dataclasses.replace(s, environment=names[(str(s.account), str(s.region))]) if i in with_tasks else s
         for i, s in enumerate(sources)
     ]
-    return model_from_sources(grouped, grouping="account/region")
+    return AssemblySources(tuple(grouped), "account/region")
 
 
-def _service_in_two_stacks(members: list[_StackSource]) -> bool:
+def _service_in_two_stacks(members: list[StackSource]) -> bool:
     seen: set[str] = set()
     for source in members:
         services = {t.service for t in _task_definitions(source)}
@@ -174,14 +213,14 @@ def _group_names(groups: Mapping[tuple[str, str], list[str]]) -> dict[tuple[str,
     return {target: f"{target[0]}/{target[1]}" for target in groups}
 
 
-def _has_task_definition(source: _StackSource) -> bool:
+def _has_task_definition(source: StackSource) -> bool:
     resources = source.template.get("Resources") if isinstance(source.template, Mapping) else None
     return isinstance(resources, Mapping) and any(
         isinstance(r, Mapping) and r.get("Type") == TASK_DEFINITION_TYPE for r in resources.values()
     )
 
 
-def model_from_sources(sources: list[_StackSource], *, grouping: Grouping = "given") -> AssemblyModel:
+def model_from_sources(sources: list[StackSource], *, grouping: Grouping = "given") -> AssemblyModel:
     environments: dict[str, None] = {}
     services: dict[str, dict[str, TaskDefinition]] = {}
     for source in sources:
@@ -206,7 +245,7 @@ def model_from_sources(sources: list[_StackSource], *, grouping: Grouping = "giv
     )
 
 
-def _manifest_sources(directory: Path, *, stage: str | None, visited: set[Path]) -> Iterator[_StackSource]:
+def _manifest_sources(directory: Path, *, stage: str | None, visited: set[Path]) -> Iterator[StackSource]:
     here = directory.resolve()
     if here in visited:
         raise ReadError(f"{directory}: nested assemblies lead back here (a directoryName such as \".\" forms a cycle)")
@@ -234,7 +273,7 @@ def _manifest_sources(directory: Path, *, stage: str | None, visited: set[Path])
                 raise ReadError(f"{directory / 'manifest.json'}: stack {artifact_id!r} has no templateFile")
             match = _ENVIRONMENT_URI.match(str(artifact.get("environment", "")))
             account, region = (match["account"], match["region"]) if match else (None, None)
-            yield _StackSource(
+            yield StackSource(
                 environment=stage if stage is not None else display,
                 stack=display,
                 template=_read_json(directory / template_file),
@@ -244,7 +283,7 @@ def _manifest_sources(directory: Path, *, stage: str | None, visited: set[Path])
             )
 
 
-def _task_definitions(source: _StackSource) -> Iterator[TaskDefinition]:
+def _task_definitions(source: StackSource) -> Iterator[TaskDefinition]:
     template = source.template
     if not isinstance(template, Mapping):
         raise ReadError(f"{source.stack}: the template is not a JSON object")
@@ -277,8 +316,17 @@ def _read_json(path: Path) -> Any:
         with path.open(encoding="utf-8") as handle:
             return json.load(handle)
     except FileNotFoundError:
-        raise ReadError(f"{path}: file not found (the manifest names it)") from None
+        raise ReadError(f"{_shown(path)}: file not found (the manifest names it)") from None
     except (OSError, UnicodeDecodeError) as error:
-        raise ReadError(f"{path}: cannot read it ({error})") from None
+        raise ReadError(f"{_shown(path)}: cannot read it ({error})") from None
     except json.JSONDecodeError as error:
-        raise ReadError(f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
+        raise ReadError(f"{_shown(path)}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
+    except RecursionError:
+        raise ReadError(f"{_shown(path)}: nested too deeply to read as a template") from None
+    except ValueError as error:  # a NUL byte in the path ("embedded null byte")
+        raise ReadError(f"{_shown(path)}: not a usable file name ({error})") from None
+
+
+def _shown(path: Path) -> str:
+    """The path for a one-line message: control characters (a NUL byte, a newline) escaped."""
+    return str(path).encode("unicode_escape").decode("ascii")
