@@ -167,9 +167,10 @@ def test_any_value_in_any_field_is_accepted_or_a_config_error(world: World, cons
 
 
 def test_every_baseline_is_accepted(world: World) -> None:
-    for name, make in _baseline(world).items():
+    for make in _baseline(world).values():
         constructor, kwargs = make()
-        constructor(world.stack, world.next_id(), **kwargs)  # must not raise
+        built = constructor(world.stack, world.next_id(), **kwargs)
+        assert built.node.id.startswith("C")
 
 
 @pytest.mark.parametrize(

@@ -230,8 +230,11 @@ class ScheduledJob(_StableService):
             raise ConfigError(service, "retry_attempts", retry_attempts, f"Use 0 to {MAX_RETRY_ATTEMPTS}.")
         max_event_age = max_event_age or Duration.seconds(defaults.JOB_MAX_EVENT_AGE_SECONDS)
         stop_timeout = stop_timeout or Duration.seconds(defaults.JOB_STOP_TIMEOUT_SECONDS)
-        whole_seconds(service, "max_event_age", max_event_age, minimum=MIN_EVENT_AGE_SECONDS, maximum=MAX_EVENT_AGE_SECONDS)
-        whole_seconds(service, "stop_timeout", stop_timeout, minimum=2, maximum=defaults.MAX_STOP_TIMEOUT_SECONDS)
+        # Whole seconds where a duration reaches CloudFormation (sub-second values round up).
+        age = whole_seconds(service, "max_event_age", max_event_age, minimum=MIN_EVENT_AGE_SECONDS, maximum=MAX_EVENT_AGE_SECONDS)
+        stop = whole_seconds(service, "stop_timeout", stop_timeout, minimum=2, maximum=defaults.MAX_STOP_TIMEOUT_SECONDS)
+        max_event_age = Duration.seconds(age) if age is not None else max_event_age
+        stop_timeout = Duration.seconds(stop) if stop is not None else stop_timeout
         runtime = max_runtime.to_seconds(integral=False) if not max_runtime.is_unresolved() else -1
         if not MIN_RUNTIME_SECONDS <= runtime <= MAX_RUNTIME_SECONDS:
             raise ConfigError(

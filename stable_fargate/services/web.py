@@ -260,6 +260,10 @@ class WebTimings:
     start_period_seconds: int
     container_interval_seconds: int
     rollout_batch_seconds: int
+    health_check_interval: Duration
+    health_check_timeout: Duration
+    scale_out_cooldown: Duration
+    scale_in_cooldown: Duration
 
 
 class StableWebService(_StableService):
@@ -373,7 +377,7 @@ class StableWebService(_StableService):
         self._build_service(security_group, enable_execute_command)
         self._build_scaling(
             requests_per_target=requests_per_target, cpu_target_percent=cpu_target_percent,
-            scale_out_cooldown=scale_out_cooldown, scale_in_cooldown=scale_in_cooldown,
+            scale_out_cooldown=self.timings.scale_out_cooldown, scale_in_cooldown=self.timings.scale_in_cooldown,
         )
 
     # --- Inputs ---------------------------------------------------------------------------
@@ -442,8 +446,15 @@ class StableWebService(_StableService):
             raise ConfigError(svc, "requests_per_target", requests_per_target, "Give requests per task per minute, 1 to 1000000.")
         if not Token.is_unresolved(cpu_target_percent) and not 1 <= cpu_target_percent <= 100:
             raise ConfigError(svc, "cpu_target_percent", cpu_target_percent, "Give a CPU target from 1 to 100 %.")
-        for name, cooldown in (("scale_out_cooldown", scale_out_cooldown), ("scale_in_cooldown", scale_in_cooldown)):
+        # Whole seconds everywhere a duration reaches CloudFormation (sub-second values round up).
+        cooldowns = [
             whole_seconds(svc, name, cooldown, minimum=0, maximum=3600)
+            for name, cooldown in (("scale_out_cooldown", scale_out_cooldown), ("scale_in_cooldown", scale_in_cooldown))
+        ]
+        given_cooldowns = (scale_out_cooldown, scale_in_cooldown)
+        out_cooldown, in_cooldown = (
+            Duration.seconds(c) if c is not None else given for c, given in zip(cooldowns, given_cooldowns, strict=True)
+        )
         for group in web_acl_rule_groups:
             if not MANAGED_RULE_GROUP.fullmatch(group):
                 raise ConfigError(
@@ -488,8 +499,8 @@ class StableWebService(_StableService):
                 )
             )
         else:
-            grace = health_check_grace_period
-            given = _seconds(grace)
+            given = _seconds(health_check_grace_period)
+            grace = Duration.seconds(given) if given is not None else health_check_grace_period
             floor = math.ceil((warm or 0) + to_healthy)
             if given is not None and given > MAX_GRACE_SECONDS:
                 raise ConfigError(svc, "health_check_grace_period", f"{given}s", f"ECS accepts at most {MAX_GRACE_SECONDS} s.")
@@ -509,15 +520,19 @@ class StableWebService(_StableService):
             timeout_seconds=timeout_s,
             time_to_healthy_seconds=to_healthy,
             grace=grace,
-            deregistration_delay=longest_request,
+            deregistration_delay=Duration.seconds(longest_s),
             longest_request_seconds=longest_s,
-            stop_timeout=stop_timeout or Duration.seconds(longest_s + margin),
+            stop_timeout=Duration.seconds(given_stop if given_stop is not None else longest_s + margin),
             start_period_seconds=start_period,
             container_interval_seconds=container_interval,
             rollout_batch_seconds=rollout_batch_seconds(
                 health_check_interval_seconds=interval_s, healthy_threshold=healthy_threshold,
                 health_check_timeout_seconds=timeout_s, deregistration_delay_seconds=longest_s, warm_up_seconds=warm or 0,
             ),  # task start + warm-up + time to healthy + drain
+            health_check_interval=Duration.seconds(interval_s),
+            health_check_timeout=Duration.seconds(timeout_s),
+            scale_out_cooldown=out_cooldown,
+            scale_in_cooldown=in_cooldown,
         )
 
     # --- Task: the shared hardened definition, with a warm-up-aware container check --------
@@ -595,8 +610,8 @@ class StableWebService(_StableService):
             deregistration_delay=self.timings.deregistration_delay,
             health_check=elbv2.HealthCheck(
                 path=health_check_path,
-                interval=health_check_interval,
-                timeout=health_check_timeout,
+                interval=self.timings.health_check_interval,
+                timeout=self.timings.health_check_timeout,
                 healthy_threshold_count=healthy_threshold,
                 unhealthy_threshold_count=unhealthy_threshold,
                 healthy_http_codes=healthy_http_codes,
