@@ -67,11 +67,9 @@ bench-review: setup
 	$(BIN)/python scripts/bench_review.py
 
 # The stability review of the sample app (report.md, report.json and PNGs in review-out/).
-# portfolio-import's processing time and latency goal are given here until its template
-# records them (Metadata.stable_fargate on the ECS service).
-REVIEW_HINTS := --processing-time portfolio-import=2 --acceptable-latency portfolio-import=60
+# Workers' processing times and latency goals come from their templates (Metadata.stable_fargate).
 review: synth
-	$(BIN)/python -m stable_fargate review cdk.out --out review-out $(REVIEW_HINTS)
+	$(BIN)/python -m stable_fargate review cdk.out --out review-out
 
 # README's review figures (docs/review/*.png and the numbers it quotes): the sample app and
 # the aws_ecs_patterns fixture on the same day with the same readings.

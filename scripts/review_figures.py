@@ -45,8 +45,10 @@ def main(argv: list[str]) -> int:
     for name in ("nightly reconciliation batch", "steady trickle", "morning import burst"):
         cells = []
         for worker in (ours, theirs):
-            reaction = next(r for r in worker.reactions if r.event == name)
-            cells.append(f"scale-out after {reaction.scale_out_after} min, new task after {reaction.capacity_after} min")
+            minute = next(m for event, m in worker.result.events if event == name)
+            oldest = max(worker.result.oldest_age[minute:minute + 60])
+            cells.append(f"{worker.result.running[minute]} tasks at its start, {worker.result.running[minute + 5]} after 5 min; "
+                         f"oldest message within the hour {oldest:,.0f} s")
         print(f"| {name} | {cells[0]} | {cells[1]} |")
     for label, key in (("oldest message (max)", "age"), ("minutes over 60 s", "over"), ("pages (oldest-message alarm)", "pages"),
                        ("task-hours", "hours"), ("scaling actions", "actions")):
@@ -65,7 +67,7 @@ def main(argv: list[str]) -> int:
                   f"(replayed day), max ${own.monthly_max or 0:,.0f}")
     for item in rollouts:
         print(f"{item.environment} {item.service}: batch {item.batch} s (start {item.task_start} + warm-up {item.warm_up} + "
-              f"{item.healthy_threshold} x {item.interval} + drain {item.drain}), grace {item.grace} s")
+              f"to healthy {item.to_healthy} + drain {item.drain}), grace {item.grace} s")
     return 0
 
 

@@ -187,6 +187,21 @@ SCALING_PERIOD_SECONDS: Final = 60
 """Scaling metrics and alarms use one-minute datapoints, the resolution SQS and Container
 Insights publish at."""
 
+BACKLOG_LATENCY_SHARE: Final = 0.5
+"""The backlog per task is sized so that a message waits at most half the acceptable latency
+behind the others; the other half is the time scaling needs to react (a minute of metric lag,
+a task start). Sized to the whole latency, every steady state would wait the acceptable
+latency and sit on the edge of its alarm."""
+
+WORKER_TARGET_UTILIZATION: Final = 0.8
+"""Workers are sized to be busy 80 % of the time at the current arrival rate (Little's law:
+tasks = arrivals per second x processing time / utilization): room for the variance of
+arrivals and processing times without letting a queue form."""
+
+TASKS_NEEDED_TARGET: Final = 1.0
+"""Target tracking holds *tasks needed per running task* at 1: as many tasks run as the queue
+needs."""
+
 BURST_COOLDOWN_SECONDS: Final = 180
 """Cooldown of the burst step. CloudWatch re-invokes a scaling action every minute while its
 alarm stays in ALARM, and the DesiredTaskCount datapoints the alarm reads arrive about a

@@ -38,17 +38,20 @@ and reasoned about without a template.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Duration
+from aws_cdk import Duration, TimeZone
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stable_fargate import defaults
 from stable_fargate.errors import ConfigError
+from stable_fargate.schedules import check_time_zone, parse_cron
 
 SQS_NAMESPACE = "AWS/SQS"
 CONTAINER_INSIGHTS_NAMESPACE = "ECS/ContainerInsights"
@@ -76,15 +79,33 @@ def check_processing_times(
         )
 
 
-def backlog_per_task_target(*, average_processing_seconds: float, acceptable_latency_seconds: float) -> int:
-    """Messages one task may hold and still finish them within the acceptable latency.
-
-    ``ceil(latency / average)`` (Copilot's worker formula): 60 s at 2 s per message -> 30.
+def backlog_per_task_target(
+    *,
+    average_processing_seconds: float,
+    acceptable_latency_seconds: float,
+    latency_share: float = defaults.BACKLOG_LATENCY_SHARE,
+) -> int:
+    """Messages one task may hold so that the newest of them waits at most ``latency_share`` of
+    the acceptable latency: ``ceil(share x latency / average)`` (0.5 x 60 s at 2 s per message
+    -> 15). The other half of the budget is the time scaling needs to react (metrics a minute
+    late, a task start); targeting the whole latency would make every steady state wait exactly
+    the acceptable latency, on the edge of its alarm.
     """
     if average_processing_seconds <= 0 or acceptable_latency_seconds < average_processing_seconds:
         raise ValueError("the average processing time must be positive and at most the acceptable latency")
     # round() first: 0.3 / 0.1 is 2.9999999999999996 in floating point.
-    return max(1, math.ceil(round(acceptable_latency_seconds / average_processing_seconds, 9)))
+    return max(1, math.ceil(round(latency_share * acceptable_latency_seconds / average_processing_seconds, 9)))
+
+
+def tasks_needed(*, visible: float, in_flight: float, sent_per_minute: float, backlog_target: int, average_processing_seconds: float,
+                 utilization: float = defaults.WORKER_TARGET_UTILIZATION) -> float:
+    """The target-tracking signal's numerator, in Python: the tasks the queue needs now, the
+    larger of what drains the backlog (``(visible + in flight) / backlog target``) and what keeps
+    up with arrivals at the target utilization (``sent per minute x average / 60 / utilization``,
+    Little's law)."""
+    backlog = (visible + in_flight) / backlog_target
+    throughput = sent_per_minute * average_processing_seconds / (defaults.SCALING_PERIOD_SECONDS * utilization)
+    return max(backlog, throughput)
 
 
 def tasks_to_drain(messages: int, target: int) -> int:
@@ -152,6 +173,53 @@ def burst_addition(steps: tuple[Step, ...], shortfall: int) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class WarmWindow:
+    """A known burst the worker is warmed for: from ``schedule`` (a daily cron, e.g.
+    ``55 1 * * ? *``, in ``time_zone``) for ``duration``, at least ``tasks`` run.
+
+    Reactive scaling cannot hold a latency of a minute through a step from a trickle to a
+    batch: queue metrics reach CloudWatch about a minute late and a task takes about a minute
+    to start, so the first minutes of a burst wait two to three minutes. A platform that knows
+    when its batches come (the nightly reconciliation, the morning import) raises the minimum
+    shortly before and lowers it after; dynamic scaling still adds what the burst needs beyond it.
+    """
+
+    schedule: str
+    time_zone: str
+    tasks: int
+    duration_minutes: int
+
+    def __post_init__(self) -> None:
+        subject = "warm window"
+        fields = parse_cron(subject, self.schedule)
+        check_time_zone(subject, self.time_zone)
+        minute, hour = fields[0], fields[1]
+        if not (minute.isdigit() and hour.isdigit() and minute.isascii() and hour.isascii()):
+            raise ConfigError(subject, "schedule", self.schedule, "Give a single minute and hour, e.g. '55 1 * * ? *' (01:55).")
+        if isinstance(self.tasks, bool) or not isinstance(self.tasks, int) or self.tasks < 1:
+            raise ConfigError(subject, "tasks", self.tasks, "Give the number of tasks to run during the window, at least 1.")
+        if isinstance(self.duration_minutes, bool) or not isinstance(self.duration_minutes, int) or not self.duration_minutes >= 1:
+            raise ConfigError(subject, "duration_minutes", self.duration_minutes, "Give the window's length in whole minutes.")
+        if int(hour) * 60 + int(minute) + self.duration_minutes >= 24 * 60:
+            raise ConfigError(
+                subject, "duration_minutes", self.duration_minutes,
+                "Keep the window within the day it starts (split a window that crosses midnight in two).",
+            )
+
+    @property
+    def start_minute(self) -> int:
+        minute, hour = parse_cron("warm window", self.schedule)[:2]
+        return int(hour) * 60 + int(minute)
+
+    def end_schedule(self) -> str:
+        """The cron at which the window ends: the same days, ``duration`` later."""
+        fields = list(parse_cron("warm window", self.schedule))
+        end = self.start_minute + self.duration_minutes
+        fields[0], fields[1] = str(end % 60), str(end // 60)
+        return " ".join(fields)
+
+
 # --- CDK helpers --------------------------------------------------------------------------
 
 
@@ -173,7 +241,7 @@ def _queue_metric_query(query_id: str, metric_name: str, queue_name: str) -> _Qu
     )
 
 
-def backlog_target_tracking(
+def tasks_needed_tracking(
     scope: Construct,
     construct_id: str,
     *,
@@ -181,9 +249,17 @@ def backlog_target_tracking(
     queue_name: str,
     cluster_name: str,
     service_name: str,
-    target: int,
+    backlog_target: int,
+    average_processing_seconds: float,
 ) -> appscaling.CfnScalingPolicy:
-    """Target tracking on ``(visible + in-flight) / running tasks`` with metric math."""
+    """Target tracking on *tasks needed per running task*, with metric math, at a target of 1.
+
+    Tasks needed is the larger of the backlog's and the arrival rate's need (see
+    :func:`tasks_needed`). Backlog per task alone (AWS's recommended signal) drops toward zero
+    whenever the tasks keep up, and target tracking then scales a fleet that is busy with a
+    steady stream down to its minimum mid-batch; the arrival term keeps the capacity that the
+    stream needs until the stream stops.
+    """
     running = appscaling.CfnScalingPolicy.TargetTrackingMetricDataQueryProperty(
         id="running",
         return_data=False,
@@ -199,14 +275,19 @@ def backlog_target_tracking(
             stat="Average",
         ),
     )
+    capacity_per_task = defaults.SCALING_PERIOD_SECONDS * defaults.WORKER_TARGET_UTILIZATION
+
+    def expression(query_id: str, text: str, label: str, *, returned: bool = False) -> _Query:
+        return _Query(id=query_id, expression=text, label=label, return_data=returned)
+
     return appscaling.CfnScalingPolicy(
         scope,
         construct_id,
-        policy_name=f"{service_name}-backlog-per-task",
+        policy_name=f"{service_name}-tasks-needed",
         policy_type="TargetTrackingScaling",
         scaling_target_id=scalable_target.scalable_target_id,
         target_tracking_scaling_policy_configuration=appscaling.CfnScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty(
-            target_value=target,
+            target_value=defaults.TASKS_NEEDED_TARGET,
             scale_out_cooldown=defaults.SCALE_OUT_COOLDOWN_SECONDS,
             scale_in_cooldown=defaults.SCALE_IN_COOLDOWN_SECONDS,
             disable_scale_in=False,
@@ -214,13 +295,15 @@ def backlog_target_tracking(
                 metrics=[
                     _queue_metric_query("visible", "ApproximateNumberOfMessagesVisible", queue_name),
                     _queue_metric_query("inflight", "ApproximateNumberOfMessagesNotVisible", queue_name),
+                    _queue_metric_query("sent", "NumberOfMessagesSent", queue_name),
                     running,
-                    appscaling.CfnScalingPolicy.TargetTrackingMetricDataQueryProperty(
-                        id="backlogpertask",
-                        expression="(visible + inflight) / running",
-                        label="Messages per running task",
-                        return_data=True,
+                    expression("backlog", f"(visible + inflight) / {backlog_target}", "Tasks that drain the backlog in time"),
+                    expression(
+                        "arrivals", f"sent * {average_processing_seconds:g} / {capacity_per_task:g}",
+                        "Tasks that keep up with arrivals at the target utilization",
                     ),
+                    expression("needed", "IF(backlog > arrivals, backlog, arrivals)", "Tasks needed"),
+                    expression("neededpertask", "needed / running", "Tasks needed per running task", returned=True),
                 ]
             ),
         ),
@@ -377,3 +460,28 @@ def burst_step_scaling(
     )
     alarm.add_alarm_action(cw_actions.ApplicationScalingAction(action))
     return action, alarm
+
+
+def warm_schedules(
+    capacity: ecs.ScalableTaskCount, windows: Sequence[WarmWindow], *, min_tasks: int, max_tasks: int
+) -> None:
+    """Two scheduled actions per window on the service's scalable target: raise the minimum to
+    the window's tasks (capped at the maximum) at its start, restore ``min_tasks`` at its end."""
+    for index, window in enumerate(windows):
+        zone = TimeZone.of(window.time_zone)
+        start = parse_cron("warm window", window.schedule)
+        end = window.end_schedule().split()
+        for name, fields, minimum in (
+            (f"Warm{index}Start", start, min(window.tasks, max_tasks)),
+            (f"Warm{index}End", end, min_tasks),
+        ):
+            minute, hour, day, month, week_day, year = fields
+            capacity.scale_on_schedule(
+                name,
+                schedule=appscaling.Schedule.cron(
+                    minute=minute, hour=hour, day=None if day == "?" else day, month=month,
+                    week_day=None if week_day == "?" else week_day, year=year,
+                ),
+                time_zone=zone,
+                min_capacity=minimum,
+            )

@@ -55,7 +55,7 @@ def alarm(policy: str | None, *, metrics: list[dict[str, Any]] | None = None, me
 
 
 def worker(resources: dict[str, Any], *, minimum: int = 0, maximum: int = 10, processing: float = 2.0,
-           latency: float | None = None) -> Service:
+           latency: float | None = None, scheduled: list[dict[str, Any]] | None = None) -> Service:
     metadata: dict[str, Any] = {"average_processing_seconds": processing}
     if latency is not None:
         metadata["acceptable_latency_seconds"] = latency
@@ -69,6 +69,7 @@ def worker(resources: dict[str, Any], *, minimum: int = 0, maximum: int = 10, pr
                   "Properties": {"TaskDefinition": {"Ref": "Task"}, "LaunchType": "FARGATE"}},
         TARGET: {"Type": "AWS::ApplicationAutoScaling::ScalableTarget", "Properties": {
             "MinCapacity": minimum, "MaxCapacity": maximum, "ScalableDimension": "ecs:service:DesiredCount",
+            **({"ScheduledActions": scheduled} if scheduled else {}),
             "ResourceId": {"Fn::Join": ["", ["service/cluster/", {"Fn::GetAtt": [SERVICE, "Name"]}]]}}},
         **resources,
     }}

@@ -10,7 +10,8 @@ from aws_cdk import Duration
 from aws_cdk.assertions import Match, Template
 
 from stable_fargate import AccountRegion, ConfigError, ImageRef, defaults
-from stable_fargate.services.job import ScheduledJob, check_time_zone, parse_cron
+from stable_fargate.schedules import check_time_zone, parse_cron
+from stable_fargate.services.job import ScheduledJob
 from tests.conftest import SampleApp, template_json, with_overrides
 from tests.test_worker import platform
 

@@ -93,8 +93,9 @@ def test_budget_is_read_from_a_budgets_resource(tmp_path: Path) -> None:
 
 
 def test_rollout_batch_is_the_librarys_formula() -> None:
-    assert batch_seconds(task_start=60, warm_up=45, healthy_threshold=2, interval=10, drain=30) == 155
-    assert batch_seconds(task_start=60, warm_up=0, healthy_threshold=5, interval=30, drain=300) == 510
+    # The library's arithmetic: start + warm-up + (threshold + 1) x interval + timeout + drain.
+    assert batch_seconds(task_start=60, warm_up=45, healthy_threshold=2, interval=10, timeout=5, drain=30) == 170
+    assert batch_seconds(task_start=60, warm_up=0, healthy_threshold=5, interval=30, timeout=5, drain=300) == 545
 
 
 @pytest.mark.parametrize(("tasks", "minimum", "maximum", "per_batch"), [

@@ -12,26 +12,29 @@ from hypothesis import strategies as st
 from stable_fargate import ConfigError, defaults
 from stable_fargate.scaling import (
     Step,
+    WarmWindow,
     backlog_per_task_target,
     burst_addition,
     burst_additions,
     burst_shortfall,
     burst_steps,
     check_processing_times,
+    tasks_needed,
     tasks_to_drain,
 )
 
 
-def test_portfolio_import_target_is_thirty_messages_per_task() -> None:
-    # 60 s acceptable latency / 2 s per message.
-    assert backlog_per_task_target(average_processing_seconds=2, acceptable_latency_seconds=60) == 30
+def test_portfolio_import_target_is_fifteen_messages_per_task() -> None:
+    # Half of the 60 s acceptable latency at 2 s per message; the other half is for scaling to react.
+    assert backlog_per_task_target(average_processing_seconds=2, acceptable_latency_seconds=60) == 15
 
 
 @pytest.mark.parametrize(
     ("average", "latency", "target"),
-    [(2, 60, 30), (7, 60, 9), (0.1, 0.3, 3), (60, 60, 1), (0.5, 1, 2), (3, 100, 34)],
+    # ceil(0.5 x latency / average), at least one message
+    [(2, 60, 15), (7, 60, 5), (0.1, 0.3, 2), (60, 60, 1), (0.5, 1, 1), (3, 100, 17)],
 )
-def test_target_is_the_ceiling_of_latency_over_average(average: float, latency: float, target: int) -> None:
+def test_target_is_the_ceiling_of_half_the_latency_over_average(average: float, latency: float, target: int) -> None:
     assert backlog_per_task_target(average_processing_seconds=average, acceptable_latency_seconds=latency) == target
 
 
@@ -123,3 +126,22 @@ def test_burst_only_adds_never_more_than_missing_and_reaches_the_need(
     # With a stale metric (it reports fewer tasks than are wanted): still only adds.
     stale = burst_shortfall(visible=visible, desired=max(0, desired - lag), target=target)
     assert burst_addition(steps, stale) >= 0
+
+
+def test_tasks_needed_is_the_larger_of_backlog_and_arrivals() -> None:
+    # 300 waiting at 15 per task: 20 tasks; 240 arriving a minute at 2 s each and 80 % busy: 10.
+    assert tasks_needed(visible=290, in_flight=10, sent_per_minute=240, backlog_target=15, average_processing_seconds=2) == 20
+    # A fleet that keeps up (little backlog) still needs what the stream needs: no scale-in mid-batch.
+    assert tasks_needed(visible=0, in_flight=15, sent_per_minute=240, backlog_target=15, average_processing_seconds=2) == 10
+    assert tasks_needed(visible=0, in_flight=0, sent_per_minute=0, backlog_target=15, average_processing_seconds=2) == 0
+
+
+def test_warm_windows_are_daily_and_within_the_day() -> None:
+    window = WarmWindow(schedule="55 1 * * ? *", time_zone="Europe/London", tasks=10, duration_minutes=55)
+    assert (window.start_minute, window.end_schedule()) == (115, "50 2 * * ? *")
+    for bad in (
+        {"schedule": "*/5 1 * * ? *"}, {"schedule": "55 1 * * *"}, {"time_zone": "BST"}, {"tasks": 0}, {"tasks": True},
+        {"duration_minutes": 0}, {"schedule": "0 23 * * ? *", "duration_minutes": 61},
+    ):
+        with pytest.raises(ConfigError):
+            WarmWindow(**{"schedule": "55 1 * * ? *", "time_zone": "Europe/London", "tasks": 10, "duration_minutes": 55, **bad})

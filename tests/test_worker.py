@@ -324,9 +324,9 @@ def test_scalable_target_spans_min_to_max(build: Any) -> None:
     )
 
 
-def test_target_tracking_on_backlog_per_task_metric_math(build: Any) -> None:
+def test_target_tracking_on_tasks_needed_per_running_task(build: Any) -> None:
     worker, template = build()
-    assert worker.backlog_target == 30
+    assert worker.backlog_target == 15  # half of 60 s at 2 s per message
 
     def queue_query(query_id: str, metric: str) -> dict[str, Any]:
         return {
@@ -347,14 +347,15 @@ def test_target_tracking_on_backlog_per_task_metric_math(build: Any) -> None:
         {
             "PolicyType": "TargetTrackingScaling",
             "TargetTrackingScalingPolicyConfiguration": {
-                "TargetValue": 30,
-                "ScaleOutCooldown": defaults.SCALE_OUT_COOLDOWN_SECONDS,
-                "ScaleInCooldown": defaults.SCALE_IN_COOLDOWN_SECONDS,
+                "TargetValue": 1,  # as many tasks run as the queue needs
+                "ScaleOutCooldown": 60,
+                "ScaleInCooldown": 300,  # a dip does not start a saw-tooth of launches
                 "DisableScaleIn": False,
                 "CustomizedMetricSpecification": {
                     "Metrics": [
                         queue_query("visible", "ApproximateNumberOfMessagesVisible"),
                         queue_query("inflight", "ApproximateNumberOfMessagesNotVisible"),
+                        queue_query("sent", "NumberOfMessagesSent"),
                         {
                             "Id": "running",
                             "ReturnData": False,
@@ -370,15 +371,42 @@ def test_target_tracking_on_backlog_per_task_metric_math(build: Any) -> None:
                                 "Stat": "Average",
                             },
                         },
-                        {
-                            "Id": "backlogpertask",
-                            "Expression": "(visible + inflight) / running",
-                            "Label": Match.any_value(),
-                            "ReturnData": True,
-                        },
+                        {"Id": "backlog", "Expression": "(visible + inflight) / 15", "Label": Match.any_value(), "ReturnData": False},
+                        # 2 s a message, 60 s a minute at 80 % utilization: 48 s of work per task-minute
+                        {"Id": "arrivals", "Expression": "sent * 2 / 48", "Label": Match.any_value(), "ReturnData": False},
+                        {"Id": "needed", "Expression": "IF(backlog > arrivals, backlog, arrivals)", "Label": Match.any_value(),
+                         "ReturnData": False},
+                        {"Id": "neededpertask", "Expression": "needed / running", "Label": Match.any_value(), "ReturnData": True},
                     ]
                 },
             },
+        },
+    )
+
+
+def test_the_service_records_what_the_work_is_like_for_the_review(build: Any) -> None:
+    _, template = build()
+    (service,) = template.find_resources("AWS::ECS::Service").values()
+    assert service["Metadata"]["stable_fargate"] == {
+        "average_processing_seconds": 2, "longest_processing_seconds": 20, "acceptable_latency_seconds": 60,
+    }
+
+
+def test_warm_windows_raise_and_restore_the_minimum_on_schedule(build: Any) -> None:
+    from stable_fargate.scaling import WarmWindow
+
+    _, template = build(warm_windows=[WarmWindow(schedule="25 8 * * ? *", time_zone="Europe/London", tasks=30, duration_minutes=40)])
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {
+            "MinCapacity": 1,
+            "ScheduledActions": [
+                # capped at prod's max_tasks (20)
+                {"ScheduledActionName": "Warm0Start", "Schedule": "cron(25 8 * * ? *)", "Timezone": "Europe/London",
+                 "ScalableTargetAction": {"MinCapacity": 20}},
+                {"ScheduledActionName": "Warm0End", "Schedule": "cron(5 9 * * ? *)", "Timezone": "Europe/London",
+                 "ScalableTargetAction": {"MinCapacity": 1}},
+            ],
         },
     )
 
@@ -421,10 +449,10 @@ def test_wake_policy_sets_the_exact_capacity_from_sqs_metrics_alone(build: Any) 
         {"MetricIntervalLowerBound": 2, "MetricIntervalUpperBound": 3, "ScalingAdjustment": 2},
         {"MetricIntervalLowerBound": 3, "ScalingAdjustment": 3},
     ]
-    alarm = _alarm_with_expression(template, "CEIL(visible / 30), 0)")
+    alarm = _alarm_with_expression(template, "CEIL(visible / 15), 0)")
     expressions = [m["Expression"] for m in alarm["Metrics"] if "Expression" in m]
     assert expressions == [
-        "IF(visible > 0 AND inflight == 0 AND (FILL(received, 0) + FILL(empty, 0)) == 0, CEIL(visible / 30), 0)"
+        "IF(visible > 0 AND inflight == 0 AND (FILL(received, 0) + FILL(empty, 0)) == 0, CEIL(visible / 15), 0)"
     ]
     namespaces = {m["MetricStat"]["Metric"]["Namespace"] for m in alarm["Metrics"] if "MetricStat" in m}
     assert namespaces == {"AWS/SQS"}  # nothing from ECS or Container Insights
@@ -463,8 +491,8 @@ def test_burst_adds_the_missing_tasks_while_tasks_consume(build: Any) -> None:
     expressions = [m["Expression"] for m in alarm["Metrics"] if "Expression" in m]
     # No FILL on desired: without a Container Insights datapoint the burst does nothing.
     assert expressions == [
-        "IF((inflight > 0 OR (FILL(received, 0) + FILL(empty, 0)) > 0) AND visible > desired * 30, "
-        "CEIL(visible / 30) - desired, 0)"
+        "IF((inflight > 0 OR (FILL(received, 0) + FILL(empty, 0)) > 0) AND visible > desired * 15, "
+        "CEIL(visible / 15) - desired, 0)"
     ]
     desired = next(m for m in alarm["Metrics"] if m["Id"] == "desired")
     assert desired["MetricStat"]["Metric"]["MetricName"] == "DesiredTaskCount"
@@ -553,7 +581,7 @@ def test_portfolio_import_is_sized_per_environment(sample_app: SampleApp) -> Non
         )
         template.has_resource_properties(
             "AWS::ApplicationAutoScaling::ScalingPolicy",
-            {"TargetTrackingScalingPolicyConfiguration": Match.object_like({"TargetValue": 30})},
+            {"TargetTrackingScalingPolicyConfiguration": Match.object_like({"TargetValue": 1})},
         )
 
 
@@ -563,7 +591,7 @@ def test_sub_second_processing_times_are_accepted(build: Any) -> None:
         longest_processing_time=Duration.millis(1500),
         acceptable_latency=Duration.seconds(30),
     )
-    assert worker.backlog_target == 60
+    assert worker.backlog_target == 30  # ceil(0.5 x 30 s / 0.5 s)
     # Whole seconds, rounded up: 2 x ceil(1.5 s).
     assert worker.visibility_timeout_seconds == 4
 

@@ -27,7 +27,7 @@ from tests.aws_models.cloudwatch import (
 from tests.conftest import cdk_context, with_overrides
 from tests.test_worker import platform
 
-TARGET = 30  # ceil(60 s acceptable latency / 2 s per message)
+TARGET = 15  # ceil(0.5 x 60 s acceptable latency / 2 s per message)
 MAX_TASKS = 20
 
 
@@ -90,9 +90,9 @@ def _simulate_burst(template: dict[str, Any], *, visible: int, start: int, lag: 
 
 @pytest.mark.parametrize("lag", [1, 2])
 def test_the_burst_adds_the_shortfall_once_under_a_lagging_metric(prod_template: dict[str, Any], lag: int) -> None:
-    """300 messages at 30 per task need 10 tasks; 2 run. The stale DesiredTaskCount still says 2
+    """150 messages at 15 per task need 10 tasks; 2 run. The stale DesiredTaskCount still says 2
     for `lag` more evaluations; the 180 s cooldown makes those re-invocations add nothing."""
-    capacity = _simulate_burst(prod_template, visible=300, start=2, lag=lag)
+    capacity = _simulate_burst(prod_template, visible=150, start=2, lag=lag)
     assert max(capacity) == 10
     assert capacity[-1] == 10
 
@@ -104,7 +104,7 @@ def test_without_the_cooldown_the_lag_would_double_the_burst(prod_template: dict
         config = resource.get("Properties", {}).get("StepScalingPolicyConfiguration")
         if config and config["AdjustmentType"] == "ChangeInCapacity":
             config["Cooldown"] = 60
-    assert max(_simulate_burst(broken, visible=300, start=2, lag=1)) > 10
+    assert max(_simulate_burst(broken, visible=150, start=2, lag=1)) > 10
 
 
 def _simulate_wake(template: dict[str, Any], *, arrivals: list[int], lag: int = 1, task_start: int = 1) -> tuple[list[int], int | None]:
@@ -113,7 +113,7 @@ def _simulate_wake(template: dict[str, Any], *, arrivals: list[int], lag: int = 
     Container Insights publishes nothing while no task runs (its series stay empty), so only
     the queue's metrics exist. Returns the capacity per minute and the first minute a task polls.
     """
-    wake_props = alarm_properties(template, "CEIL(visible / 30), 0)")
+    wake_props = alarm_properties(template, "CEIL(visible / 15), 0)")
     burst_props = alarm_properties(template, "- desired")
     wake = StepPolicy.from_template(scaling_policy(template, "ExactCapacity"), wake_props, min_capacity=0, max_capacity=MAX_TASKS)
     capacity, polling_from, visible = [0], None, 0.0
@@ -142,17 +142,17 @@ def _simulate_wake(template: dict[str, Any], *, arrivals: list[int], lag: int = 
 
 def test_a_worker_at_zero_wakes_on_queue_metrics_alone_with_the_exact_capacity(dev_template: dict[str, Any]) -> None:
     """100 messages, then 20 more each minute: the wake policy is invoked every minute while
-    the tasks start and sets ceil(visible / 30) each time, never adding it twice."""
+    the tasks start and sets ceil(visible / 15) each time, never adding it twice."""
     capacity, polling_from = _simulate_wake(dev_template, arrivals=[100] + [20] * 5)
     assert capacity[:2] == [0, 0]  # the first datapoint reaches the alarm a minute late
-    assert capacity[2] == math.ceil(120 / TARGET) == 4
+    assert capacity[2] == math.ceil(100 / TARGET) == 7  # the first minute's 100 messages, seen a minute late
     assert max(capacity) <= math.ceil((100 + 5 * 20) / TARGET)  # never the sum of the invocations
     # From the first message to a polling task: one minute of lag, one of task start, one to run.
     assert polling_from == 3
 
 
 def test_the_worker_never_reads_container_insights_to_wake(dev_template: dict[str, Any]) -> None:
-    wake = alarm_properties(dev_template, "CEIL(visible / 30), 0)")
+    wake = alarm_properties(dev_template, "CEIL(visible / 15), 0)")
     assert {m["MetricStat"]["Metric"]["Namespace"] for m in wake["Metrics"] if "MetricStat" in m} == {"AWS/SQS"}
 
 

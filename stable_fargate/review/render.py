@@ -105,7 +105,7 @@ def _rollouts(rollouts: Sequence[Rollout], chart: str | None) -> list[str]:
             "deregistration delay; the stop timeout is the worst case after SIGTERM.", ""]
     rows = [[
         r.environment, r.service, f"{r.task_start} s", f"{r.warm_up} s" + ("" if r.warm_up_declared else " (none declared)"),
-        f"{r.to_healthy} s ({r.healthy_threshold} x {r.interval} s)", f"{r.drain} s", f"{r.stop} s",
+        f"{r.to_healthy} s (({r.healthy_threshold} + 1) x {r.interval} s + timeout)", f"{r.drain} s", f"{r.stop} s",
         f"{r.grace} s" + ("" if r.grace_declared else " (unset)"), f"**{r.batch} s**",
         f"{r.minimum_healthy_percent}/{r.maximum_percent} %",
         f"{r.batches_high} x {r.batch} s = {r.total_high} s" if r.total_high is not None else "stuck",

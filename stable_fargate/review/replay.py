@@ -49,8 +49,8 @@ from dataclasses import dataclass, field
 from stable_fargate.review import alarms as cw
 from stable_fargate.review import autoscaling as aas
 from stable_fargate.review.mathexpr import MathError, compile_expression
-from stable_fargate.review.services import Alarm, Metric, MetricQuery, Service, StepPolicy, TargetTrackingPolicy
-from stable_fargate.review.traces import Trace
+from stable_fargate.review.services import Alarm, Metric, MetricQuery, ScheduledCapacity, Service, StepPolicy, TargetTrackingPolicy
+from stable_fargate.review.traces import MINUTES_PER_DAY, Trace
 
 NAN = float("nan")
 
@@ -636,12 +636,33 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
     insights_at_zero = settings.insights_at_zero
     forward = _FastForward(sim_alarms, samples, lag, minutes, arrivals, directions) if settings.fast_forward else None
 
+    # Scheduled actions of the scalable target, by minute of the day (the trace's clock is read
+    # as the schedule's time zone: a fintech day is written in local time).
+    schedule: dict[int, list[ScheduledCapacity]] = {}
+    if scaling is not None:
+        for action in scaling.scheduled:
+            schedule.setdefault(action.minute_of_day, []).append(action)
+        if scaling.unmodelled_schedules:
+            notes.append(f"scheduled actions not replayed (not a daily cron): {', '.join(scaling.unmodelled_schedules)}")
+        if scaling.scheduled:
+            zones = sorted({a.time_zone for a in scaling.scheduled})
+            notes.append(f"scheduled capacity replayed on the trace's clock, read as {', '.join(zones)}")
+
+    def next_scheduled(after: int) -> int:
+        if not schedule:
+            return minutes
+        day, minute = divmod(after, MINUTES_PER_DAY)
+        later = [m for m in schedule if m > minute]
+        return day * MINUTES_PER_DAY + min(later) if later else (day + 1) * MINUTES_PER_DAY + min(schedule)
+
     t = -1
     while t + 1 < minutes:
         t += 1
-        if forward is not None and forward.ready(t, running, pending, backlog, desired, minimum, maximum):
+        quiet = forward is not None and forward.ready(t, running, pending, backlog, desired, minimum, maximum)
+        if forward is not None and quiet and (t % MINUTES_PER_DAY) not in schedule:
             end = forward.boundary(t, settings.sqs_idle_stop and running == 0 and backlog <= 0 and not sleeping,
                                    last_activity + SQS_IDLE_MINUTES, resume_at)
+            end = min(end, next_scheduled(t))
             if end - t >= 2:
                 forward.fill(t, end, grows_age=backlog > 0 and age_s[t - 1] == age_s[t - 1])
                 for floats in (out_visible, out_inflight):
@@ -707,7 +728,21 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
         out_age[t] = age
         out_running[t] = running
         out_billed[t] = running + pending
-        # 4. Alarms.
+        # 4. Scheduled actions: a new minimum above the desired capacity scales out to it, a new
+        # maximum below it scales in (https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-scheduled-scaling.html).
+        for action in schedule.get(t % MINUTES_PER_DAY, ()):
+            minimum = action.min_capacity if action.min_capacity is not None else minimum
+            maximum = action.max_capacity if action.max_capacity is not None else maximum
+            bounded = max(minimum, min(maximum, desired))
+            if bounded != desired:
+                actions.append(Action(t, action.name, desired, bounded))
+                if bounded > desired:
+                    starting[t + 1 + start_minutes] += bounded - desired
+                    pending += bounded - desired
+                else:
+                    running -= min(running, desired - bounded)
+                desired = bounded
+        # 5. Alarms.
         proposals: list[tuple[int, _Policy]] = []
         now = (t + 1) * 60.0
         for sim, owner, role in sim_alarms:
@@ -727,7 +762,7 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
             proposal = _propose(owner, role, sim, desired, now, minimum, maximum)
             if proposal is not None:
                 proposals.append((proposal, owner))
-        # 5. Scaling.
+        # 6. Scaling.
         if proposals:
             new, winner = max(proposals, key=lambda p: p[0])
             if new != desired:

@@ -2,8 +2,9 @@
 
 One rollout batch: new tasks start (an assumption, :data:`DEFAULT_TASK_START_SECONDS`), the
 app warms up (the container health check's start period: the template's only record of it),
-the target group sees the healthy threshold's consecutive passing checks (healthy threshold
-x interval, the first check as the target registers), then the old tasks drain
+the target group counts it healthy (worst case: up to an interval for the first check after
+registration, then the healthy threshold's consecutive passes, the last of which may take the
+timeout: (healthy threshold + 1) x interval + timeout), then the old tasks drain
 (deregistration delay) and stop (up to the stop timeout after SIGTERM). The arithmetic is in
 :func:`batch_seconds`, the same formula as the library's ``rollout_batch_seconds``; the
 grace period is read from the template, never recomputed.
@@ -25,10 +26,16 @@ DEFAULT_TASK_START_SECONDS = 60
 library's ``ROLLOUT_TASK_START_SECONDS``, so figures compare like for like."""
 
 
-def batch_seconds(*, task_start: float, warm_up: float, healthy_threshold: int, interval: float, drain: float) -> int:
-    """One batch: start + warm-up + healthy threshold x interval + drain (stop not included:
-    an app that exits on SIGTERM takes none of it; the stop timeout is the worst case on top)."""
-    return math.ceil(task_start + warm_up + healthy_threshold * interval + drain)
+def time_to_healthy(*, healthy_threshold: int, interval: float, timeout: float) -> float:
+    """Worst case from "the app answers" to "healthy": (healthy threshold + 1) x interval + timeout."""
+    return (healthy_threshold + 1) * interval + timeout
+
+
+def batch_seconds(*, task_start: float, warm_up: float, healthy_threshold: int, interval: float, timeout: float, drain: float) -> int:
+    """One batch: start + warm-up + worst-case time to healthy + drain (stop not included: an app
+    that exits on SIGTERM takes none of it; the stop timeout is the worst case on top)."""
+    healthy = time_to_healthy(healthy_threshold=healthy_threshold, interval=interval, timeout=timeout)
+    return math.ceil(task_start + warm_up + healthy + drain)
 
 
 def tasks_per_batch(tasks: int, minimum_healthy_percent: int, maximum_percent: int) -> int:
@@ -104,11 +111,12 @@ def rollout(service: Service, *, task_start_seconds: int = DEFAULT_TASK_START_SE
     return Rollout(
         service=service.name, environment=service.environment,
         task_start=task_start_seconds, warm_up=warm_up, warm_up_declared=declared,
-        to_healthy=group.healthy_threshold * group.interval, healthy_threshold=group.healthy_threshold, interval=group.interval,
+        to_healthy=math.ceil(time_to_healthy(healthy_threshold=group.healthy_threshold, interval=group.interval, timeout=group.timeout)),
+        healthy_threshold=group.healthy_threshold, interval=group.interval,
         drain=group.deregistration_delay, stop=task.stop_timeout,
         grace=service.grace_period, grace_declared=service.grace_period_declared,
         batch=batch_seconds(task_start=task_start_seconds, warm_up=warm_up, healthy_threshold=group.healthy_threshold,
-                            interval=group.interval, drain=group.deregistration_delay),
+                            interval=group.interval, timeout=group.timeout, drain=group.deregistration_delay),
         minimum_healthy_percent=deployment.minimum_healthy_percent, maximum_percent=deployment.maximum_percent,
         circuit_breaker=deployment.circuit_breaker, rollback=deployment.rollback, alarms=len(deployment.alarms),
         tasks_low=low, tasks_high=high,

@@ -24,6 +24,7 @@ What the template cannot say, a service may declare in its resource ``Metadata``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -258,12 +259,27 @@ class TargetTrackingPolicy:
 
 
 @dataclass(frozen=True)
+class ScheduledCapacity:
+    """A scheduled action of the scalable target that runs every day at ``minute_of_day`` (in
+    its time zone) and sets the minimum and/or maximum capacity. Only daily crons with a single
+    minute and hour are modelled; others are listed in ``Scaling.unmodelled_schedules``."""
+
+    name: str
+    minute_of_day: int
+    time_zone: str
+    min_capacity: int | None = None
+    max_capacity: int | None = None
+
+
+@dataclass(frozen=True)
 class Scaling:
     logical_id: str
     min_capacity: int
     max_capacity: int
     step_policies: tuple[StepPolicy, ...] = ()
     target_tracking: tuple[TargetTrackingPolicy, ...] = ()
+    scheduled: tuple[ScheduledCapacity, ...] = ()
+    unmodelled_schedules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -655,14 +671,44 @@ def _scaling(
                 steps.append(_step_policy(policy_id, cfn.mapping(policy.get("StepScalingPolicyConfiguration")), alarms))
             elif policy.get("PolicyType") == "TargetTrackingScaling":
                 tracking.append(_target_tracking(policy_id, cfn.mapping(policy.get("TargetTrackingScalingPolicyConfiguration"))))
+        scheduled, unmodelled = _scheduled_actions(props.get("ScheduledActions"))
         return Scaling(
             logical_id=target_id,
             min_capacity=cfn.integer(props.get("MinCapacity")) or 0,
             max_capacity=cfn.integer(props.get("MaxCapacity")) or 0,
             step_policies=tuple(steps),
             target_tracking=tuple(tracking),
+            scheduled=scheduled,
+            unmodelled_schedules=unmodelled,
         )
     return None
+
+
+_DAILY_CRON = re.compile(r"cron\(([0-9]{1,2}) ([0-9]{1,2}) [*?] \* [*?] \*\)")
+"""A daily cron with one minute and hour (``cron(55 1 * * ? *)``): the schedules the replay models."""
+
+
+def _scheduled_actions(raw: Any) -> tuple[tuple[ScheduledCapacity, ...], tuple[str, ...]]:
+    """The scalable target's ScheduledActions
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalabletarget-scheduledaction.html)."""
+    modelled: list[ScheduledCapacity] = []
+    unmodelled: list[str] = []
+    for action in raw if isinstance(raw, list) else []:
+        action = cfn.mapping(action)
+        name = cfn.text(action.get("ScheduledActionName")) or "?"
+        match = _DAILY_CRON.fullmatch(cfn.text(action.get("Schedule")) or "")
+        target = cfn.mapping(action.get("ScalableTargetAction"))
+        if match is None or action.get("StartTime") or action.get("EndTime"):
+            unmodelled.append(name)
+            continue
+        modelled.append(ScheduledCapacity(
+            name=name,
+            minute_of_day=int(match.group(2)) * 60 + int(match.group(1)),
+            time_zone=cfn.text(action.get("Timezone")) or "UTC",
+            min_capacity=cfn.integer(target.get("MinCapacity")),
+            max_capacity=cfn.integer(target.get("MaxCapacity")),
+        ))
+    return tuple(sorted(modelled, key=lambda a: a.minute_of_day)), tuple(unmodelled)
 
 
 def _step_policy(logical_id: str, config: Mapping[str, Any], alarms: Sequence[Alarm]) -> StepPolicy:

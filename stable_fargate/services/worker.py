@@ -116,6 +116,9 @@ class QueueWorker(_StableService):
         when ``min_tasks`` is 0).
     :param visibility_timeout: Default: ``defaults.VISIBILITY_TIMEOUT_FACTOR`` (2) x the
         longest processing time; a smaller value is refused.
+    :param warm_windows: known bursts to warm for (:class:`~stable_fargate.scaling.WarmWindow`):
+        at least ``tasks`` run from the window's start for its duration (capped at the
+        environment's max_tasks). Default: none.
     :param uses_task_protection: the worker sets task scale-in protection while it processes
         a message. Required when the longest processing time plus
         ``defaults.WORKER_STOP_MARGIN_SECONDS`` exceeds Fargate's 120 s stop timeout.
@@ -149,6 +152,7 @@ class QueueWorker(_StableService):
         command: Sequence[str] | None = None,
         visibility_timeout: Duration | None = None,
         uses_task_protection: bool = False,
+        warm_windows: Sequence[scaling.WarmWindow] = (),
     ) -> None:
         super().__init__(
             scope, construct_id, service_name=service_name, environment=environment, cluster=cluster, key=key,
@@ -165,7 +169,7 @@ class QueueWorker(_StableService):
         self.queue.grant_consume_messages(self.task_definition.task_role)
         self._build_service(security_group)
         self._grant_task_protection()
-        self._build_scaling()
+        self._build_scaling(warm_windows)
         self._build_alarms()
 
     # --- Inputs: everything checked before anything is built ---------------------------
@@ -216,6 +220,8 @@ class QueueWorker(_StableService):
         self.wake_bands = scaling.wake_bands(max_tasks=max_tasks)
         self.on_demand_base = on_demand_base
         self.acceptable_latency_seconds = latency
+        self.average_processing_seconds = average
+        self.longest_processing_seconds = longest_exact
         # From zero, a message waits for metrics (after a quiet spell, for SQS to publish them
         # again), the wake alarm, the step and a task start before it is read: the
         # oldest-message alarm allows for that rather than page on every cold start.
@@ -278,24 +284,34 @@ class QueueWorker(_StableService):
             enable_ecs_managed_tags=True,
             propagate_tags=ecs.PropagatedTagSource.SERVICE,
         )
+        # What the work is like, for readers of the template (the stability review replays
+        # the scaling policies against a day of arrivals at this processing time).
+        resource = self.service.node.default_child
+        assert isinstance(resource, ecs.CfnService)
+        resource.add_metadata("stable_fargate", {
+            "average_processing_seconds": self.average_processing_seconds,
+            "longest_processing_seconds": self.longest_processing_seconds,
+            "acceptable_latency_seconds": self.acceptable_latency_seconds,
+        })
 
     # --- Scaling: the queue is the one signal, in both directions ---------------------
 
-    def _build_scaling(self) -> None:
+    def _build_scaling(self, warm_windows: Sequence[scaling.WarmWindow]) -> None:
         # The ECS L2 scalable target uses Application Auto Scaling's service-linked role
         # (a ScalableTarget of our own would create an unused IAM role).
         self.task_count = self.service.auto_scale_task_count(min_capacity=self.sizing.min_tasks, max_capacity=self.sizing.max_tasks)
         scalable_target = self.task_count.node.find_child("Target")
         assert isinstance(scalable_target, appscaling.ScalableTarget)
         self.scalable_target = scalable_target
-        self.target_tracking = scaling.backlog_target_tracking(
+        self.target_tracking = scaling.tasks_needed_tracking(
             self,
-            "BacklogPerTask",
+            "BacklogPerTask",  # the logical id of the policy it replaces: updated in place
             scalable_target=self.scalable_target,
             queue_name=self.queue.queue_name,
             cluster_name=self.cluster.cluster_name,
             service_name=self.service.service_name,
-            target=self.backlog_target,
+            backlog_target=self.backlog_target,
+            average_processing_seconds=self.average_processing_seconds,
         )
         self.wake, self.wake_alarm = scaling.wake_step_scaling(
             self,
@@ -306,6 +322,8 @@ class QueueWorker(_StableService):
             target=self.backlog_target,
             bands=self.wake_bands,
         )
+        scaling.warm_schedules(self.task_count, warm_windows, min_tasks=self.sizing.min_tasks, max_tasks=self.sizing.max_tasks)
+        self.warm_windows = tuple(warm_windows)
         self.burst, self.burst_alarm = scaling.burst_step_scaling(
             self,
             "Burst",
