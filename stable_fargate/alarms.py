@@ -52,16 +52,6 @@ MAX_DISPLAY_NAME = 100
 """SNS's limit on a topic's display name."""
 
 
-def alarm_source_conditions(scope: Construct) -> dict[str, dict[str, str]]:
-    """Conditions that scope a grant to CloudWatch alarms of this stack's account and region
-    (the confused-deputy guard: another account's alarms cannot use the grant)."""
-    stack = Stack.of(scope)
-    return {
-        "StringEquals": {"aws:SourceAccount": stack.account},
-        "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:*"},
-    }
-
-
 class AlarmTopic(Construct):
     """The environment's alarm topic: KMS-encrypted, TLS-only, and publishable by CloudWatch.
 
@@ -81,25 +71,37 @@ class AlarmTopic(Construct):
         # "Default": the topic keeps the logical id it had as a bare sns.Topic named like this
         # construct, so wrapping it did not replace it (and drop its subscriptions).
         self.topic = sns.Topic(self, "Default", display_name=display_name, master_key=key, enforce_ssl=True)
-        conditions = alarm_source_conditions(self)
+        self.key = key
+        stack = Stack.of(self)
+        self.allow_publisher(
+            CLOUDWATCH_SERVICE_PRINCIPAL, sid="CloudWatchAlarms",
+            source_arn=f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:*",
+        )
+
+    def allow_publisher(self, service_principal: str, *, sid: str, source_arn: str) -> None:
+        """Let ``service_principal`` publish to the topic on behalf of this account's resources
+        matching ``source_arn`` (``aws:SourceAccount``, ``aws:SourceArn``: the confused-deputy
+        guard), and use the key for SNS topics of this account and region.
+
+        The key statement is scoped by the encryption context SNS sets on the data key, not by
+        aws:SourceArn/SourceAccount: AWS documents neither on the KMS call SNS makes for the
+        publisher, and a condition on an absent key denies every publish. The topic's own ARN
+        cannot be named there: the topic depends on the key.
+        """
+        stack = Stack.of(self)
         self.topic.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsToPublish",
-                principals=[iam.ServicePrincipal(CLOUDWATCH_SERVICE_PRINCIPAL)],
+                sid=f"Allow{sid}ToPublish",
+                principals=[iam.ServicePrincipal(service_principal)],
                 actions=["sns:Publish"],
                 resources=[self.topic.topic_arn],
-                conditions=conditions,
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}, "ArnLike": {"aws:SourceArn": source_arn}},
             )
         )
-        # Scoped by the encryption context SNS sets on the data key (the topics of this account
-        # and region), not by aws:SourceArn/SourceAccount: AWS documents neither on the KMS
-        # call SNS makes for an alarm, and a condition on an absent key denies every publish.
-        # The topic's own ARN cannot be named here: the topic depends on the key.
-        stack = Stack.of(self)
-        added = key.add_to_resource_policy(
+        added = self.key.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsToUseTheKey",
-                principals=[iam.ServicePrincipal(CLOUDWATCH_SERVICE_PRINCIPAL)],
+                sid=f"Allow{sid}ToUseTheKey",
+                principals=[iam.ServicePrincipal(service_principal)],
                 actions=list(CLOUDWATCH_KEY_ACTIONS),
                 resources=["*"],
                 conditions={
@@ -109,9 +111,9 @@ class AlarmTopic(Construct):
         )
         if not added.statement_added:
             raise ConfigError(
-                f"alarm topic {construct_id}", "key", key.node.path,
-                "Give a KMS key created in this app (PlatformKey): an imported key's policy cannot admit CloudWatch, "
-                "and alarms would then fail to publish without any error.",
+                f"alarm topic {self.node.id}", "key", self.key.node.path,
+                "Give a KMS key created in this app (PlatformKey): an imported key's policy cannot admit the publisher, "
+                "and its notifications would then fail without any error.",
             )
 
 

@@ -85,6 +85,15 @@ manifests and layers (with the S3 gateway), logs, secrets, parameters, queues, m
 FLOW_LOG_RETENTION_DAYS: Final = 365
 """A year of VPC flow logs: PCI DSS 10.7 asks for at least one year of audit trail."""
 
+# --- Cost ---------------------------------------------------------------------------------
+
+BUDGET_ACTUAL_ALERT_PERCENT: Final = 80.0
+"""The environment's budget alerts when the month's actual cost passes 80 % of it: time to act
+before the month ends ..."""
+
+BUDGET_FORECAST_ALERT_PERCENT: Final = 100.0
+"""... and when AWS forecasts the month to end above it."""
+
 # --- Cluster ------------------------------------------------------------------------------
 
 CONTAINER_INSIGHTS: Final = "enhanced"

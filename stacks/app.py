@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from aws_cdk import App, Environment
 
-from aws_cdk import App, Environment, Validations
-from cdk_nag import AwsSolutionsChecks, PCIDSS321Checks
-
-from stable_fargate import AppConfig, DriftGuard, ParameterSets, load_app_config, pin_availability_zones
+from stable_fargate import AppConfig, ParameterSets, load_app_config
+from stable_fargate.app import StableApp
 from stacks.registry import RegistryStack
 from stacks.stage import EnvironmentStage
 
@@ -34,23 +32,10 @@ def referenced_tags(config: AppConfig) -> dict[str, list[str]]:
     return tags
 
 
-@dataclass(frozen=True)
-class BuiltApp:
-    """What build_app loaded and composed, so that nothing is loaded twice."""
-
-    config: AppConfig
-    parameters: ParameterSets
-    stages: dict[str, EnvironmentStage]
-
-    def drift_guard(self) -> DriftGuard:
-        """The synth-time drift guard for this app's data: call ``.check(app.synth())``."""
-        return DriftGuard(config=self.config, parameters=self.parameters)
-
-
-def build_app(app: App, config: AppConfig | None = None) -> BuiltApp:
-    """Compose the sample app into ``app`` and attach the nag packs."""
-    config = config or load_config(app)
-    pin_availability_zones(app, config.environments)
+def build_app(app: StableApp) -> dict[str, EnvironmentStage]:
+    """Compose the sample app into ``app`` (a StableApp: config loaded, AZs pinned, nag packs
+    attached): the Registry in the tooling account and one stage per environment."""
+    config = app.config
     RegistryStack(
         app,
         "Registry",
@@ -60,9 +45,4 @@ def build_app(app: App, config: AppConfig | None = None) -> BuiltApp:
         # The registry holds every release: deleting it by accident deletes every environment's images.
         termination_protection=True,
     )
-    parameters = load_parameters(config)
-    stages = {
-        env.name: EnvironmentStage(app, environment=env) for env in config.environments
-    }
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app), PCIDSS321Checks(app))
-    return BuiltApp(config=config, parameters=parameters, stages=stages)
+    return {env.name: EnvironmentStage(app, environment=env) for env in config.environments}

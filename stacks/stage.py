@@ -12,6 +12,9 @@ from stacks.api import ApiStack
 from stacks.platform import PlatformStack
 from stacks.workers import WorkersStack
 
+IMPORT_QUEUE_URL_KEY = "IMPORT_QUEUE_URL"
+"""Where portfolio-api finds portfolio-import's queue."""
+
 
 class EnvironmentStage(Stage):
     """Every stack of one environment, deployed to that environment's account and region."""
@@ -40,3 +43,6 @@ class EnvironmentStage(Stage):
         self.workers = WorkersStack(
             self, "Workers", environment=environment, platform=self.platform, termination_protection=protected
         )
+        # portfolio-api enqueues client uploads for portfolio-import: the right to send, the
+        # key grant and the queue's URL as IMPORT_QUEUE_URL, in every environment alike.
+        self.workers.portfolio_import.allow_producer(self.api.web, url_key=IMPORT_QUEUE_URL_KEY)

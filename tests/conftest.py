@@ -19,9 +19,10 @@ from aws_cdk.assertions import Template
 from constructs import Construct
 from hypothesis import settings
 
-from stable_fargate import AppConfig, EnvironmentSpec, ImageRef, ResolvedParameters, ServiceSizing
+from stable_fargate import AppConfig, EnvironmentSpec, ImageRef, ResolvedParameters, ServiceSizing, pin_availability_zones
+from stable_fargate.app import StableApp
 from stable_fargate.services._base import _StableService
-from stacks.app import build_app, load_config, pin_availability_zones
+from stacks.app import build_app, load_config
 from stacks.stage import EnvironmentStage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,13 +70,13 @@ class SampleApp:
 
 @pytest.fixture(scope="session")
 def sample_app(tmp_path_factory: pytest.TempPathFactory) -> SampleApp:
-    """The whole sample app, synthesized once as app.py does: nag packs (synth raises on a
-    finding), then the drift guard (raises on undeclared drift)."""
+    """The whole sample app, synthesized once as app.py does (StableApp.synth_checked: nag
+    packs and the gate, then the drift guard)."""
     outdir = tmp_path_factory.mktemp("cdk.out")
-    app = make_app(outdir)
-    built = build_app(app)
-    built.drift_guard().check(app.synth())
-    return SampleApp(app=app, config=built.config, stages=built.stages, outdir=outdir)
+    app = StableApp(context=cdk_context(), outdir=str(outdir))
+    stages = build_app(app)
+    app.synth_checked()
+    return SampleApp(app=app, config=app.config, stages=stages, outdir=outdir)
 
 
 @pytest.fixture(scope="session")

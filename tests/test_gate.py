@@ -42,6 +42,20 @@ def test_an_unreadable_report_is_a_config_error(tmp_path: Path) -> None:
         check_validation_report(tmp_path)
 
 
-def test_the_sample_app_runs_the_gate_after_synth() -> None:
-    source = (Path(__file__).resolve().parent.parent / "app.py").read_text()
-    assert "check_validation_report(assembly.directory)" in source
+def test_the_entry_point_fails_on_a_finding_inside_a_stage_with_one_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stable_fargate.app import StableApp, run
+    from tests.conftest import cdk_context
+
+    def build(app: StableApp) -> None:
+        stage = app.environment_stage("prod")
+        sns.Topic(Stack(stage, "Platform"), "BareTopic")
+
+    with pytest.raises(SystemExit) as exit_:
+        run(build, app=StableApp(context=cdk_context(), outdir=str(tmp_path)))
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("stable_fargate: synth gate: validation findings=")
+    assert "AwsSolutions-SNS3 at Prod/Platform/BareTopic/Resource" in err
+    assert "Traceback" not in err

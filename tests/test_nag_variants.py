@@ -9,8 +9,17 @@ from pathlib import Path
 from aws_cdk import Duration, Environment, Stack, Validations
 from cdk_nag import AwsSolutionsChecks, PCIDSS321Checks
 
-from stable_fargate import ImageRef, QueueWorker, ResolvedParameters, ScheduledJob, SecretRef, ServiceSizing, StableWebService
-from stacks.app import load_config, pin_availability_zones
+from stable_fargate import (
+    ImageRef,
+    QueueWorker,
+    ResolvedParameters,
+    ScheduledJob,
+    SecretRef,
+    ServiceSizing,
+    StableWebService,
+    pin_availability_zones,
+)
+from stacks.app import load_config
 from stacks.platform import PlatformStack
 from tests.conftest import make_app
 

@@ -29,7 +29,7 @@ from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
 from stable_fargate.parameters import DURATION_UNITS, ParameterSets, ResolvedParameters, load_parameter_sets
 from stable_fargate.services._base import FARGATE_MEMORY_MIB
-from tests.conftest import TaskProbe, cdk_context, make_app
+from tests.conftest import TaskProbe, cdk_context
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TODAY = date(2026, 11, 26)
@@ -586,14 +586,16 @@ def sample_variation(draw: st.DrawFn) -> dict[str, Any]:
 @settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(sample_variation())
 def test_varied_sample_data_synthesizes_the_sample_app(tmp_path: Path, context: dict[str, Any]) -> None:
+    from stable_fargate.app import StableApp
+    from stable_fargate.drift_guard import DriftGuard
     from stacks.app import build_app  # the whole sample app: nag packs, then the drift guard
 
     outdir = tmp_path / f"out-{abs(hash(str(context['stable_fargate'])))}"
-    app = make_app(outdir, context)
-    built = build_app(app)
-    report = built.drift_guard().check(app.synth())
+    app = StableApp(context=context, outdir=str(outdir))
+    build_app(app)
+    report = DriftGuard(config=app.config, parameters=app.config.parameters).check(app.synth_checked())
     assert not report.has_undeclared
-    prod = built.config.environment("prod")
+    prod = app.config.environment("prod")
     assert prod.parameters_for("portfolio-import").plain["BATCH_SIZE"] == str(
         context["stable_fargate"]["parameters"]["portfolio-import"]["overrides"]["prod"]["BATCH_SIZE"]
     )

@@ -17,7 +17,7 @@ from aws_cdk.assertions import Match, Template
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stable_fargate import AccountRegion, ConfigError, StableWebService, defaults
+from stable_fargate import AccountRegion, ConfigError, StableWebService, defaults, pin_availability_zones
 from stable_fargate.services.web import (
     ECS_EXEC_AGENT_PATHS,
     PATTERNS_ROLLOUT_BATCH_SECONDS,
@@ -26,7 +26,7 @@ from stable_fargate.services.web import (
     rollout_batch_seconds,
     shell_health_command,
 )
-from stacks.app import load_config, pin_availability_zones
+from stacks.app import load_config
 from tests.conftest import SampleApp, make_app, template_of, with_overrides
 
 REGISTRY = AccountRegion("100000000000", "eu-west-2")

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from aws_cdk import (
     Acknowledgment,
     ArnFormat,
+    CfnOutput,
     Duration,
     Stack,
     Token,
@@ -673,6 +674,10 @@ class StableWebService(_StableService):
         )
         # Registering the service adds the only ingress rule of the task group: LB -> port.
         self.target_group.add_target(self.service)
+        CfnOutput(
+            self, "LoadBalancerDnsName", value=self.load_balancer.load_balancer_dns_name,
+            description=f"{self.service_name}: point the service's DNS name (alias) here",
+        )
 
     # --- Scaling: requests per target and CPU, damped cooldowns ---------------------------
 

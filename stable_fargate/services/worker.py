@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from aws_cdk import Duration, Fn, Stack
+from aws_cdk import CfnOutput, Duration, Fn, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
@@ -19,12 +19,16 @@ from stable_fargate import defaults, scaling
 from stable_fargate._retention import removal_policy
 from stable_fargate._typecheck import checked_inputs
 from stable_fargate.alarms import arrivals_alarm
+from stable_fargate.config import rules
 from stable_fargate.config.models import EnvironmentSpec
 from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
 from stable_fargate.parameters import ResolvedParameters
 from stable_fargate.services._acks import acknowledge, nag_flatten
 from stable_fargate.services._base import ClusterLike, KeyLike, TopicLike, _StableService
+
+KEY_NAME = rules.KEY_NAME_PATTERN
+"""Environment keys, by the rule of cdk.json's parameter keys."""
 
 QUEUE_URL_KEY = "QUEUE_URL"
 """The environment key under which the container finds its queue's URL (wiring, not
@@ -171,6 +175,12 @@ class QueueWorker(_StableService):
         self._grant_task_protection()
         self._build_scaling(warm_windows)
         self._build_alarms()
+        self.producers: tuple[str, ...] = ()
+        CfnOutput(self, "QueueUrl", value=self.queue.queue_url, description=f"{service_name}: where producers send")
+        CfnOutput(self, "QueueArn", value=self.queue.queue_arn, description=f"{service_name}: the queue's ARN, for grants")
+        CfnOutput(
+            self, "DeadLetterQueueUrl", value=self.dead_letter_queue.queue_url, description=f"{service_name}: failed messages"
+        )
 
     # --- Inputs: everything checked before anything is built ---------------------------
 
@@ -364,6 +374,40 @@ class QueueWorker(_StableService):
             "(pages for every new arrival; OK once arrivals stop).",
             topic=self.alarm_topic,
         )
+
+    def allow_producer(self, producer: _StableService, *, url_key: str) -> None:
+        """Let ``producer`` (another service of this library) send to this worker's queue: the
+        right to send (and to use the key for it), and the queue's URL in its container under
+        ``url_key``, the same logical reference in every environment.
+
+        The grant's KMS actions carry wildcards (``kms:GenerateDataKey*``, ``kms:ReEncrypt*``,
+        CDK's encrypt grant on the queue's key): acknowledged on the producer's task role, with
+        the reason, since they name this one key.
+        """
+        if not isinstance(producer, _StableService):
+            raise ConfigError(self.service_name, "producer", producer, "Give a StableWebService, QueueWorker or ScheduledJob.")
+        if not isinstance(url_key, str) or not KEY_NAME.fullmatch(url_key) or url_key.startswith(("AWS_", "ECS_")):
+            raise ConfigError(
+                producer.service_name, "url_key", url_key,
+                "Name the environment key in upper-case ASCII letters, digits and '_' (not AWS_* or ECS_*), e.g. IMPORT_QUEUE_URL.",
+            )
+        if url_key in producer.parameters.plain or url_key in producer.parameters.secrets:
+            raise ConfigError(
+                producer.service_name, f"parameters.{url_key}", "<declared>",
+                f"{url_key} is set to {self.service_name}'s queue URL by allow_producer; rename one of them.",
+            )
+        if producer is self:
+            raise ConfigError(self.service_name, "producer", self.service_name, "A worker already consumes its own queue.")
+        self.queue.grant_send_messages(producer.task_definition.task_role)
+        producer.container.add_environment(url_key, self.queue.queue_url)
+        for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
+            acknowledge(
+                producer.task_definition.task_role,
+                f"AwsSolutions-IAM5[Action::{action}]",
+                f"{producer.service_name} sends to {self.service_name}'s KMS-encrypted queue; CDK's grant names this one "
+                "key, and SQS needs the data-key actions to encrypt each message.",
+            )
+        self.producers = (*self.producers, producer.service_name)
 
     def _grant_task_protection(self) -> None:
         """Let the task protect itself: only tasks of its own cluster.
