@@ -27,7 +27,7 @@ from types import ModuleType
 from typing import cast
 
 import jsii
-from aws_cdk import CfnResource, Stack, Stage
+from aws_cdk import CfnResource, Stack, Stage, Token
 from cdk_nag import IApplyRule, NagMessageLevel, NagPack, NagRuleCompliance
 from constructs import IConstruct
 
@@ -312,7 +312,7 @@ RULES: tuple[RuleSpec, ...] = (
     RuleSpec(
         "SF-CFG2", ERROR, cfg2_postgres_ssl,
         info="A Postgres client (PGHOST/PGSSLMODE in its environment) does not set PGSSLMODE=verify-full.",
-        rationale="libpq's default 'prefer' falls back to plain text and never checks the server; 'require' "
+        rationale="The libpq default 'prefer' falls back to plain text and never checks the server; 'require' "
         "accepts any certificate. A connection that works in one environment fails in another when the server "
         "enforces SSL, and credentials can cross the network in clear.",
         fix="Set PGSSLMODE=verify-full (with RDS Proxy, sslrootcert=system on libpq 16+).",
@@ -464,9 +464,18 @@ class StableFargateChecks(NagPack):
                     "plugin (Validations.of(app).add_plugins(...)) so that it checks the templates this synth wrote"
                 )
                 continue
-            stacks[construct.node.path] = app.add(StackTemplate(name=construct.stack_name, template=template))
+            stacks[construct.node.path] = app.add(
+                StackTemplate(name=construct.stack_name, template=template, environment=_environment(construct))
+            )
         self._assembly = _Assembly(app, stacks)
         return self._assembly
+
+
+def _environment(stack: Stack) -> str | None:
+    """``account/region`` of a stack with an explicit environment, else None."""
+    if Token.is_unresolved(stack.account) or Token.is_unresolved(stack.region):
+        return None
+    return f"{stack.account}/{stack.region}"
 
 
 def _resource_type(node: CfnResource) -> str:

@@ -58,6 +58,8 @@ class StackTemplate:
 
     name: str
     template: Mapping[str, Any]
+    environment: str | None = None
+    """``account/region`` where both are known at synth; None for an environment-agnostic stack."""
     app: AppTemplates | None = None
     resources: dict[str, Resource] = field(default_factory=dict)
     memo: dict[str, Any] = field(default_factory=dict)
@@ -95,6 +97,11 @@ class StackTemplate:
             if stack is not self:
                 found.extend(stack.of_type(*types))
         return found
+
+    def shares_account_region(self, other: StackTemplate) -> bool:
+        """Whether ``other`` certainly deploys to this stack's account and region (itself, or the
+        same known environment): account-wide settings of one stack apply to the other."""
+        return other is self or (self.environment is not None and self.environment == other.environment)
 
     def every_resource(self) -> Iterator[Resource]:
         """Every resource of every stack of the app (this stack alone without an app)."""

@@ -30,7 +30,8 @@ def _returned_metric(alarm: Resource) -> metrics.MetricRef | None:
     if alarm.get("MetricName") is not None:
         found = metrics.alarm_metrics(alarm)
         return found[0] if found else None
-    queries = [q for q in values.as_list(alarm.get("Metrics")) if isinstance(q, Mapping)]
+    band = alarm.get("ThresholdMetricId")
+    queries = [q for q in values.as_list(alarm.get("Metrics")) if isinstance(q, Mapping) and q.get("Id") != band]
     returned = [q for q in queries if values.boolean(q.get("ReturnData")) is not False]
     chosen: Any = returned[0] if len(returned) == 1 else (queries[0] if len(queries) == 1 else None)
     if not isinstance(chosen, Mapping) or "MetricStat" not in chosen:

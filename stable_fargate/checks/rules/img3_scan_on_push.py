@@ -1,9 +1,10 @@
 """SF-IMG3: an ECR repository does not scan images when they are pushed.
 
 Compliant when ImageScanningConfiguration.ScanOnPush is true, or when a registry scanning
-configuration anywhere in the app (AWS::ECR::RegistryScanningConfiguration) has a rule that
-scans on push or continuously whose wildcard filter matches the repository's name (a
-repository without a literal name matches only ``*``). ScanOnPush an intrinsic: not applicable.
+configuration (AWS::ECR::RegistryScanningConfiguration) of a stack of the app that deploys to
+the same account and region (the same stack, or both with an explicit, equal environment)
+has a rule that scans on push or continuously whose wildcard filter matches the repository's
+name (a repository without a literal name matches only ``*``). ScanOnPush an intrinsic: not applicable.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ SCANNING_FREQUENCIES = frozenset({"SCAN_ON_PUSH", "CONTINUOUS_SCAN"})
 def _registry_scans(repository: Resource) -> bool:
     name = values.text(repository.get("RepositoryName"))
     for configuration in repository.stack.everywhere(REGISTRY_SCANNING):
+        if not repository.stack.shares_account_region(configuration.stack):
+            continue
         for rule in values.as_list(configuration.get("Rules")):
             if values.dig(rule, "ScanFrequency") not in SCANNING_FREQUENCIES:
                 continue
