@@ -89,7 +89,7 @@ def _lifecycle(*rules: dict[str, Any]) -> Any:
 
 
 def img5_l2_candidates_then_releases(stack: Stack) -> None:
-    """The library's registry today, written with the L2: candidates v*-* (20), then releases v (30)."""
+    """The library's registry before issue 8, written with the L2: candidates v*-* (20), then releases v (30)."""
     ecr.Repository(
         stack, "Repository",
         image_tag_mutability=ecr.TagMutability.IMMUTABLE, image_scan_on_push=True,

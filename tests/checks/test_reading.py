@@ -105,7 +105,7 @@ def _rule(
 @pytest.mark.parametrize(
     ("rules", "expected"),
     [
-        # The library's registry today: candidates first, releases by prefix after: releases count candidates.
+        # The library's registry before issue 8: candidates first, releases by prefix after: releases count candidates.
         ([_rule(1, "untagged", count=False), _rule(2, "tagged", patterns=["v*-*"]), _rule(3, "tagged", prefixes=["v"])], True),
         # Broad first: it takes the candidates the narrower rule was written for.
         ([_rule(1, "tagged", prefixes=["v"]), _rule(2, "tagged", patterns=["v*-*"], count=False)], True),
@@ -115,6 +115,18 @@ def _rule(
         ([_rule(1, "tagged", prefixes=["rc-"]), _rule(2, "tagged", prefixes=["release-"])], False),
         # ECR's catch-all is not compared.
         ([_rule(1, "tagged", prefixes=["v"]), _rule(2, "any")], False),
+        # The library's registry after issue 8: referenced tags pinned first (one image each), candidates
+        # counted, releases by age. The candidate rule counts a pinned candidate: one slot, not flagged.
+        (
+            [
+                _rule(1, "tagged", patterns=["v1.8.0"]), _rule(2, "tagged", patterns=["v1.9.0-rc.1"]),
+                _rule(3, "untagged", count=False), _rule(4, "tagged", patterns=["v*-*"]),
+                _rule(5, "tagged", prefixes=["v"], count=False),
+            ],
+            False,
+        ),
+        # A pin after a broader count rule pins nothing: the count rule owns the image.
+        ([_rule(1, "tagged", prefixes=["v"]), _rule(2, "tagged", patterns=["v1.8.0"])], True),
         # Two patterns in one list: any of them overlapping counts.
         ([_rule(1, "tagged", patterns=["prod*", "v*"]), _rule(2, "tagged", patterns=["v1*"])], True),
     ],

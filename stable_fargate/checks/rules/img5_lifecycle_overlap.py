@@ -8,13 +8,21 @@ candidates ``v1.9.0-rc.1`` that a ``v*-*`` rule keeps: thirty candidates leave n
 releases, and the release prod runs expires.
 
 Reads the repository's LifecyclePolicy.LifecyclePolicyText (and a repository creation
-template's LifecyclePolicy). A tagged count rule C is non-compliant when another tagged rule
-O's selection can match a tag that C's matches (a prefix ``p`` reads as the pattern ``p*``)
-and either O has the higher priority (C counts images it cannot expire) or C's selection is
-not inside O's (C, first, takes images O was written for). A narrower rule placed first
-(``v*-*`` before ``v``) is what a sound policy looks like: it is not flagged for itself.
-Rules with tagStatus ``untagged`` or ``any`` (ECR's catch-all, last by ECR's own requirement)
-are not compared. A policy text that is an intrinsic, or not JSON: not applicable.
+template's LifecyclePolicy). A prefix ``p`` reads as the pattern ``p*`` (ECR ignores the prefixes
+of a rule that also has patterns). A tagged count rule C
+is non-compliant when another tagged rule O can match a tag that C matches and either
+
+* O has the higher priority and the shared tags come from one of O's wildcard patterns: C
+  counts images that it cannot expire, as many as O keeps (a pattern without a wildcard names
+  one image, since a tag is on one image at a time: such a rule pins that image and costs a
+  count rule one slot, which is how referenced releases are protected, and is not flagged), or
+* C has the higher priority and its selection is not inside O's: C takes, and expires by its
+  own count, images that O was written for (a pin placed after a broader count rule pins nothing).
+
+A narrower rule placed first (``v*-*`` before ``v``) is what a sound policy looks like: it is
+not flagged for itself. Rules with tagStatus ``untagged`` or ``any`` (ECR's catch-all, last by
+ECR's own requirement) are not compared. A policy text that is an intrinsic, or not JSON: not
+applicable.
 """
 
 from __future__ import annotations
@@ -51,15 +59,22 @@ def selections(policy: Mapping[str, Any]) -> list[Selection]:
         priority = values.number(values.dig(rule, "rulePriority"))
         if not isinstance(selection, Mapping) or priority is None or selection.get("tagStatus") != "tagged":
             continue
+        # ECR uses tagPrefixList only when there is no tagPatternList.
         patterns = [p for p in values.as_list(selection.get("tagPatternList")) if isinstance(p, str)]
-        patterns += [f"{p}{wildcards.WILDCARD}" for p in values.as_list(selection.get("tagPrefixList")) if isinstance(p, str)]
+        if not patterns:
+            patterns = [f"{p}{wildcards.WILDCARD}" for p in values.as_list(selection.get("tagPrefixList")) if isinstance(p, str)]
         if patterns:
             found.append(Selection(priority, selection.get("countType") == COUNT_TYPE, tuple(patterns)))
     return found
 
 
-def _overlap(first: Selection, second: Selection) -> bool:
-    return any(wildcards.intersects(a, b) for a in first.patterns for b in second.patterns)
+def _overlap(first: Selection, second: Selection, *, through_wildcards_of_second: bool = False) -> bool:
+    return any(
+        wildcards.intersects(a, b)
+        for a in first.patterns
+        for b in second.patterns
+        if not through_wildcards_of_second or wildcards.WILDCARD in b
+    )
 
 
 def _inside(inner: Selection, outer: Selection) -> bool:
@@ -70,9 +85,12 @@ def counts_foreign_images(policy: Mapping[str, Any]) -> bool:
     rules = selections(policy)
     for counting in (r for r in rules if r.counts):
         for other in rules:
-            if other is counting or not _overlap(counting, other):
+            if other is counting:
                 continue
-            if other.priority < counting.priority or not _inside(counting, other):
+            if other.priority < counting.priority:
+                if _overlap(counting, other, through_wildcards_of_second=True):
+                    return True
+            elif _overlap(counting, other) and not _inside(counting, other):
                 return True
     return False
 
@@ -85,8 +103,6 @@ def _policy_text(resource: Resource) -> Any:
 
 def check(resource: Resource) -> NagRuleCompliance:
     text = _policy_text(resource)
-    if text is None:
-        return NagRuleCompliance.NOT_APPLICABLE
     if not isinstance(text, str):
         return NagRuleCompliance.NOT_APPLICABLE
     try:
