@@ -1,7 +1,7 @@
 """SF-CFG1: a plain environment variable whose name looks like a secret.
 
 Every container's Environment names are judged by the library's own rule
-(:func:`stable_fargate.services._base.is_secret_looking`: PASSWORD, SECRET, TOKEN,
+(:func:`stable_fargate.config.rules.is_secret_looking`: PASSWORD, SECRET, TOKEN,
 CREDENTIAL, PRIVATE_KEY anywhere in the name; KEY, PWD, PASS, APIKEY as a ``_``-separated
 part, so MONKEY_MODE stays plain). The value is not read: a secret in a task definition is
 readable by anyone who may describe it, and its rotation needs a redeploy in every
@@ -15,7 +15,7 @@ from cdk_nag import NagRuleCompliance
 
 from stable_fargate.checks import ecs, values
 from stable_fargate.checks.template import Resource
-from stable_fargate.services._base import is_secret_looking
+from stable_fargate.config.rules import is_secret_looking
 
 RESOURCE_TYPES = (ecs.TASK_DEFINITION,)
 
