@@ -226,7 +226,8 @@ RULES: tuple[RuleSpec, ...] = (
         "keeps: a 'keep 30' rule on prefix 'v' counts release candidates v1.9.0-rc.1, so a busy week of "
         "candidates expires the release prod runs, and the next scale-out cannot pull it.",
         fix="Give each count rule a selection no other rule matches (distinct prefixes such as 'release-' and "
-        "'rc-'), or order a narrower rule first and do not count releases by a broader one.",
+        "'rc-'), or put the narrower rule first and expire the broader selection by age; pin the tags environments "
+        "run with exact-tag rules first.",
         instability=Instability.IMAGES,
     ),
     # --- Queues and workers --------------------------------------------------------------
@@ -426,12 +427,13 @@ class StableFargateChecks(NagPack):
         return PLUGIN_NAME
 
     def _check_resource(self, node: CfnResource) -> None:
+        rules: tuple[RuleSpec, ...] = ()
+        resource: Resource | None = None
         try:
             rules = RULES_BY_TYPE.get(_resource_type(node), ())
             resource = self._resource_of(node) if rules else None
         except Exception as error:  # never let the walk fail: the rules answer not applicable
-            self.problems.append(f"{node.node.path}: {type(error).__name__}: {error}")
-            rules, resource = RULES_BY_TYPE.get(_resource_type(node), ()), None
+            self.problems.append(f"{type(error).__name__} while reading a node: {error}")
         for spec in rules:
             # cast: jsii reads the properties; the protocol's setters are never called.
             self._apply_rule(cast(IApplyRule, _AppliedRule(spec, node, resource, self.problems)))
