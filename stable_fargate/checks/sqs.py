@@ -26,23 +26,24 @@ def _dead_letter_targets(stack: StackTemplate) -> set[Resource]:
     if "dead_letter_targets" not in memo:
         found: set[Resource] = set()
         for resource in stack.every_resource():
-            for value in _under_dead_letter_keys(resource.properties, inside=False):
+            for value in _under_dead_letter_keys(resource.properties):
                 found.update(resource.stack.targets_in(value))
         memo["dead_letter_targets"] = found
     targets: set[Resource] = memo["dead_letter_targets"]
     return targets
 
 
-def _under_dead_letter_keys(value: Any, *, inside: bool) -> list[Any]:
-    if inside:
-        return [value]
+def _under_dead_letter_keys(properties: Any) -> list[Any]:
+    """The values under every dead-letter-ish key, at any depth (iteratively)."""
     found: list[Any] = []
-    if isinstance(value, Mapping):
-        for key, inner in value.items():
-            found.extend(_under_dead_letter_keys(inner, inside=bool(_DEAD_LETTER_KEY.search(str(key)))))
-    elif isinstance(value, list):
-        for inner in value:
-            found.extend(_under_dead_letter_keys(inner, inside=False))
+    pending = [properties]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, Mapping):
+            for key, inner in value.items():
+                (found if _DEAD_LETTER_KEY.search(str(key)) else pending).append(inner)
+        elif isinstance(value, list):
+            pending.extend(value)
     return found
 
 

@@ -2,7 +2,9 @@
 
 Every reader returns None for a value it cannot know at synth (a ``Ref`` to a parameter, an
 ``Fn::If``, an import): the rule then decides, and documents, whether an unknown value is
-not applicable or is reasoned about conservatively. Nothing here raises on odd input.
+not applicable or is reasoned about conservatively. Nothing here raises on odd input. The
+plain readers are the read side's (:mod:`stable_fargate.review.cfn`); what the rules need on
+top is here: pseudo parameters, cross-stack references and ``Fn::Sub`` variables.
 """
 
 from __future__ import annotations
@@ -10,6 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
+
+from stable_fargate.review.cfn import boolean, number, reference, text
+from stable_fargate.review.cfn import items as as_list
+
+__all__ = ["UNKNOWN", "as_list", "boolean", "dig", "is_intrinsic", "number", "ref_id", "references", "render_string", "text"]
 
 UNKNOWN = "\x00"
 """Stands for an unknowable part of a string rendered by :func:`render_string`."""
@@ -36,83 +43,47 @@ def is_intrinsic(value: Any) -> bool:
     return isinstance(value, Mapping) and len(value) == 1 and (next(iter(value)) == "Ref" or str(next(iter(value))).startswith("Fn::"))
 
 
-def number(value: Any) -> float | None:
-    """A literal number (CloudFormation also accepts numeric strings)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def boolean(value: Any) -> bool | None:
-    """A literal boolean (``"true"``/``"false"`` strings too)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
-        return value.strip().lower() == "true"
-    return None
-
-
-def text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def as_list(value: Any) -> list[Any]:
-    """A list property as a list (absent or not a list: empty)."""
-    return value if isinstance(value, list) else []
-
-
 def ref_id(value: Any) -> str | None:
     """The logical id a ``Ref`` or ``Fn::GetAtt`` names (pseudo parameters are not resources)."""
-    if not isinstance(value, Mapping) or len(value) != 1:
-        return None
-    if "Ref" in value:
-        name = value["Ref"]
-        return name if isinstance(name, str) and not name.startswith("AWS::") else None
-    if "Fn::GetAtt" in value:
-        target = value["Fn::GetAtt"]
-        if isinstance(target, list) and target and isinstance(target[0], str):
-            return target[0]
-        if isinstance(target, str) and "." in target:
-            return target.split(".", 1)[0]
-    return None
+    found = reference(value)
+    return None if found is None or found.startswith("AWS::") else found
+
+
+_REFERENCE_KEYS = frozenset({"Ref", "Fn::GetAtt", "Fn::ImportValue", "Fn::GetStackOutput"})
 
 
 def references(value: Any) -> Iterator[Any]:
     """Every reference inside ``value``: ``Ref``, ``Fn::GetAtt``, ``Fn::ImportValue``,
-    ``Fn::GetStackOutput``, and the ``${Name}`` / ``${Name.Attr}`` variables of ``Fn::Sub``."""
-    if isinstance(value, list):
-        for item in value:
-            yield from references(item)
-        return
-    if not isinstance(value, Mapping):
-        return
-    if len(value) == 1:
-        key, inner = next(iter(value.items()))
-        if key in {"Ref", "Fn::GetAtt", "Fn::ImportValue", "Fn::GetStackOutput"}:
-            yield value
-            return
-        if key == "Fn::Sub":
-            yield from _sub_references(inner)
-            return
-    for inner in value.values():
-        yield from references(inner)
+    ``Fn::GetStackOutput``, and the ``${Name}`` / ``${Name.Attr}`` variables of ``Fn::Sub``.
+    Iterative, like the read side's walks: no nesting exhausts the recursion limit."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(reversed(item))
+        elif isinstance(item, Mapping):
+            key = next(iter(item)) if len(item) == 1 else None
+            if key in _REFERENCE_KEYS:
+                yield item
+            elif key == "Fn::Sub":
+                template, variables = _sub_parts(item[key])
+                pending.extend(reversed(list(variables.values())))
+                yield from _sub_variables(template, variables)
+            else:
+                pending.extend(reversed(list(item.values())))
 
 
-def _sub_references(inner: Any) -> Iterator[Any]:
-    template, variables = (inner, {}) if isinstance(inner, str) else (dig(inner, 0), dig(inner, 1) or {})
-    if isinstance(variables, Mapping):
-        for item in variables.values():
-            yield from references(item)
+def _sub_parts(inner: Any) -> tuple[Any, Mapping[str, Any]]:
+    if isinstance(inner, str):
+        return inner, {}
+    variables = dig(inner, 1)
+    return dig(inner, 0), variables if isinstance(variables, Mapping) else {}
+
+
+def _sub_variables(template: Any, variables: Mapping[str, Any]) -> Iterator[Any]:
     if isinstance(template, str):
         for name in _SUB_VARIABLE.findall(template):
-            if isinstance(variables, Mapping) and name in variables:
+            if name in variables:
                 continue
             resource, _, attribute = name.partition(".")
             yield {"Fn::GetAtt": [resource, attribute]} if attribute else {"Ref": resource}

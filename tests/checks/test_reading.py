@@ -231,3 +231,10 @@ def test_render_json_policy_round_trip() -> None:
     text = json.dumps({"rules": [_rule(1, "tagged", prefixes=["v"]), _rule(2, "tagged", patterns=["v*-*"])]})
     repository = _repository(text)
     assert img5_lifecycle_overlap.check(repository) == NON_COMPLIANT
+
+
+def test_deeply_nested_values_do_not_exhaust_the_recursion_limit() -> None:
+    value: Any = {"Ref": "Queue"}
+    for _ in range(5000):
+        value = {"Fn::Join": ["", [value]]}
+    assert list(values.references(value)) == [{"Ref": "Queue"}]
