@@ -11,11 +11,7 @@ from typing import Any
 
 from stable_fargate.checks import values
 from stable_fargate.checks.template import Resource
-from stable_fargate.services.web import (
-    PATTERNS_DEREGISTRATION_DELAY_SECONDS,
-    PATTERNS_HEALTH_CHECK_INTERVAL_SECONDS,
-    PATTERNS_HEALTHY_THRESHOLD,
-)
+from stable_fargate.review import services as aws_defaults
 
 SERVICE = "AWS::ECS::Service"
 TASK_DEFINITION = "AWS::ECS::TaskDefinition"
@@ -24,26 +20,17 @@ SCALABLE_TARGET = "AWS::ApplicationAutoScaling::ScalableTarget"
 SCALING_POLICY = "AWS::ApplicationAutoScaling::ScalingPolicy"
 ALARM = "AWS::CloudWatch::Alarm"
 
-ELB_DEFAULT_INTERVAL_SECONDS = PATTERNS_HEALTH_CHECK_INTERVAL_SECONDS
-"""ELB's target-group check interval when none is given (30 s); aws_ecs_patterns keeps it."""
-
-ELB_DEFAULT_HEALTHY_THRESHOLD = PATTERNS_HEALTHY_THRESHOLD
-"""ELB's healthy threshold when none is given (5 checks)."""
-
-ELB_DEFAULT_TIMEOUT_SECONDS = 5
-"""The smallest check timeout ELB documents as a default for ip targets (HTTP 5-6 s; TCP, TLS
-and HTTPS 10 s): a floor computed with it errs low, never flags a grace period that is enough."""
-
-ELB_DEFAULT_DEREGISTRATION_DELAY_SECONDS = PATTERNS_DEREGISTRATION_DELAY_SECONDS
-"""ELB's deregistration delay when the attribute is absent (300 s)."""
+# AWS's defaults for absent properties are the read side's, each cited there once.
+ELB_DEFAULT_INTERVAL_SECONDS = aws_defaults.ELB_HEALTH_CHECK_INTERVAL_SECONDS
+ELB_DEFAULT_HEALTHY_THRESHOLD = aws_defaults.ELB_HEALTHY_THRESHOLD
+ELB_DEFAULT_TIMEOUT_SECONDS = aws_defaults.ELB_HEALTH_CHECK_TIMEOUT_SECONDS
+"""5 s, also the smallest timeout ELB documents as a default for ip targets (HTTP 5-6 s; TCP,
+TLS and HTTPS 10 s): a floor computed with it errs low, never flags a grace period that is enough."""
+ELB_DEFAULT_DEREGISTRATION_DELAY_SECONDS = aws_defaults.ELB_DEREGISTRATION_DELAY_SECONDS
+FARGATE_DEFAULT_STOP_TIMEOUT_SECONDS = aws_defaults.FARGATE_DEFAULT_STOP_TIMEOUT_SECONDS
+ECS_DEFAULT_GRACE_PERIOD_SECONDS = aws_defaults.ECS_GRACE_PERIOD_SECONDS
 
 DEREGISTRATION_DELAY_ATTRIBUTE = "deregistration_delay.timeout_seconds"
-
-FARGATE_DEFAULT_STOP_TIMEOUT_SECONDS = 30
-"""Fargate's SIGTERM-to-SIGKILL window when a container sets no StopTimeout."""
-
-ECS_DEFAULT_GRACE_PERIOD_SECONDS = 0
-"""ECS ignores nothing after a task starts when a service gives no HealthCheckGracePeriodSeconds."""
 
 ECS_DESIRED_COUNT_DEFAULT = 1
 """CloudFormation creates a replica service with one task when DesiredCount is absent."""

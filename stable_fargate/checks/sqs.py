@@ -8,11 +8,9 @@ from typing import Any
 
 from stable_fargate.checks import values
 from stable_fargate.checks.template import Resource, StackTemplate
+from stable_fargate.review.services import SQS_VISIBILITY_TIMEOUT_SECONDS as SQS_DEFAULT_VISIBILITY_SECONDS
 
 QUEUE = "AWS::SQS::Queue"
-
-SQS_DEFAULT_VISIBILITY_SECONDS = 30
-"""SQS's visibility timeout when a queue sets none."""
 
 _DEAD_LETTER_KEY = re.compile(r"dead.?letter|onfailure", re.IGNORECASE)
 """Property names under which a resource names its dead-letter destination: a queue's

@@ -14,11 +14,9 @@ from cdk_nag import NagRuleCompliance
 
 from stable_fargate.checks import ecs, values
 from stable_fargate.checks.template import Resource
+from stable_fargate.review.services import ECS_MINIMUM_HEALTHY_PERCENT as ECS_DEFAULT_MINIMUM_HEALTHY_PERCENT
 
 RESOURCE_TYPES = (ecs.SERVICE,)
-
-ECS_DEFAULT_MINIMUM_HEALTHY_PERCENT = 100
-"""ECS's MinimumHealthyPercent for a replica service that gives none."""
 
 FULL_CAPACITY_PERCENT = 100
 MIN_TASKS = 2

@@ -17,11 +17,9 @@ from cdk_nag import NagRuleCompliance
 from stable_fargate import defaults
 from stable_fargate.checks import ecs, values
 from stable_fargate.checks.template import Resource
+from stable_fargate.review.services import TARGET_TRACKING_COOLDOWN_SECONDS as AAS_DEFAULT_ECS_COOLDOWN_SECONDS
 
 RESOURCE_TYPES = (ecs.SCALING_POLICY,)
-
-AAS_DEFAULT_ECS_COOLDOWN_SECONDS = 300
-"""Application Auto Scaling's target tracking cooldown for ECS services, in and out, when none is given."""
 
 MIN_SCALE_IN_COOLDOWN_SECONDS = defaults.SCALE_IN_COOLDOWN_SECONDS
 """300 s, the library's damped scale-in."""
