@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from stable_fargate.alarms import AlarmTopic
+    from stable_fargate.checks import StableFargateChecks
     from stable_fargate.drift_guard import DriftGuard
     from stable_fargate.environments import (
         AccountRegion,
@@ -48,6 +49,7 @@ _EXPORTS = {
     "ScheduledJob": "services.job",
     "SecretRef": "parameters",
     "ServiceSizing": "environments",
+    "StableFargateChecks": "checks",
     "StableWebService": "services.web",
     "load_app_config": "environments",
     "load_parameter_sets": "parameters",
@@ -73,6 +75,7 @@ __all__ = [
     "ScheduledJob",
     "SecretRef",
     "ServiceSizing",
+    "StableFargateChecks",
     "StableWebService",
     "load_app_config",
     "load_parameter_sets",

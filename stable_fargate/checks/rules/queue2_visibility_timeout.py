@@ -1,0 +1,73 @@
+"""SF-QUEUE2: a queue's visibility timeout is shorter than its consumer's stop timeout.
+
+Consumers are the task definitions of the app whose containers either name the queue in an
+environment value (its URL, name or ARN) or run under a task role whose policy allows
+``sqs:ReceiveMessage`` on the queue's ARN (a statement on ``*`` does not make every task a
+consumer). A stopping consumer may work on a message for its whole stop timeout (StopTimeout,
+Fargate's default 30 s); a visibility timeout (SQS's default 30 s) shorter than that hands
+the message to a second consumer while the first still works on it. Non-compliant when any
+consumer's stop timeout is longer; not applicable without consumers, with an intrinsic
+visibility timeout, or when only an intrinsic stop timeout could exceed it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from cdk_nag import NagRuleCompliance
+
+from stable_fargate.checks import ecs, policy, sqs, values
+from stable_fargate.checks.template import Resource
+
+RESOURCE_TYPES = (sqs.QUEUE,)
+
+RECEIVE = "sqs:ReceiveMessage"
+
+
+def _role_documents(role: Resource) -> Iterator[tuple[Resource, Any]]:
+    """(where, policy document) of every policy attached to ``role`` in the app."""
+    for inline in values.as_list(role.get("Policies")):
+        yield role, values.dig(inline, "PolicyDocument")
+    for attached in role.stack.everywhere("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        if attached.refers_to(attached.get("Roles"), role) or role.refers_to(role.get("ManagedPolicyArns"), attached):
+            yield attached, attached.get("PolicyDocument")
+
+
+def _role_receives(task_definition: Resource, queue: Resource) -> bool:
+    role = task_definition.target(task_definition.get("TaskRoleArn"))
+    if role is None or role.type != "AWS::IAM::Role":
+        return False
+    for where, document in _role_documents(role):
+
+        def names_queue(named: Any, where: Resource = where) -> bool:
+            return where.refers_to(named, queue)
+
+        if policy.allows(document, RECEIVE, resource=names_queue):
+            return True
+    return False
+
+
+def consuming_containers(queue: Resource) -> list[Mapping[str, Any]]:
+    found: list[Mapping[str, Any]] = []
+    for task_definition in queue.stack.everywhere(ecs.TASK_DEFINITION):
+        containers = ecs.containers(task_definition)
+        if _role_receives(task_definition, queue):
+            found.extend(containers)
+            continue
+        found.extend(
+            c for c in containers
+            if any(task_definition.refers_to(values.dig(v, "Value"), queue) for v in values.as_list(c.get("Environment")))
+        )
+    return found
+
+
+def check(queue: Resource) -> NagRuleCompliance:
+    visibility = sqs.visibility_timeout(queue)
+    consumers = consuming_containers(queue)
+    if visibility is None or not consumers:
+        return NagRuleCompliance.NOT_APPLICABLE
+    timeouts = [ecs.stop_timeout(c) for c in consumers]
+    if any(t is not None and t > visibility for t in timeouts):
+        return NagRuleCompliance.NON_COMPLIANT
+    return NagRuleCompliance.NOT_APPLICABLE if None in timeouts else NagRuleCompliance.COMPLIANT
