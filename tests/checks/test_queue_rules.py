@@ -74,6 +74,16 @@ def queue2_wildcard_grant_is_not_a_consumer(stack: Stack) -> None:
     builders.task_definition(stack, containers=[builders.container(stop_timeout=120)], task_role_arn=role.attr_arn)
 
 
+def queue2_producer_is_not_a_consumer(stack: Stack) -> None:
+    produced = builders.queue(stack, dead_letter=builders.queue(stack, "Dlq"))  # SQS default 30 s
+    send = {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": produced.attr_arn}
+    role = builders.task_role(stack, [send])
+    builders.task_definition(
+        stack, containers=[builders.container(environment={"QUEUE_URL": produced.ref}, stop_timeout=120)],
+        task_role_arn=role.attr_arn,
+    )
+
+
 def _worker(stack: Stack, *, cpu: bool, queue_period: int | None, queue_tracking: bool = False) -> None:
     svc = builders.service(stack, task=builders.task_definition(stack))
     target = builders.scalable_target(stack, svc, min_capacity=0, max_capacity=10)
@@ -106,6 +116,7 @@ CASES: list[Case] = [
     ("Queue2EnvConsumerStopsSlower", "SF-QUEUE2", True, queue2_env_consumer_stops_slower),
     ("Queue2RoleConsumerStopsSlower", "SF-QUEUE2", True, queue2_role_consumer_stops_slower),
     ("Queue2WildcardGrant", "SF-QUEUE2", False, queue2_wildcard_grant_is_not_a_consumer),
+    ("Queue2ProducerWithRole", "SF-QUEUE2", False, queue2_producer_is_not_a_consumer),
     # SF-QUEUE3: one signal per direction.
     ("Queue3QueueOnly", "SF-QUEUE3", False, lambda s: _worker(s, cpu=False, queue_period=60, queue_tracking=True)),
     ("Queue3CpuAndQueueStep", "SF-QUEUE3", True, lambda s: _worker(s, cpu=True, queue_period=60)),

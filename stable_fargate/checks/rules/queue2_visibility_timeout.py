@@ -1,10 +1,12 @@
 """SF-QUEUE2: a queue's visibility timeout is shorter than its consumer's stop timeout.
 
-Consumers are the task definitions of the app whose containers either name the queue in an
-environment value (its URL, name or ARN) or run under a task role whose policy allows
+Consumers are the task definitions of the app whose task role's policy allows
 ``sqs:ReceiveMessage`` on the queue's ARN (a statement on ``*`` does not make every task a
-consumer). A stopping consumer may work on a message for its whole stop timeout (StopTimeout,
-Fargate's default 30 s); a visibility timeout (SQS's default 30 s) shorter than that hands
+consumer). Only a task definition whose role the pack cannot read (none, or one from outside
+the app) is taken for a consumer when a container names the queue in an environment value (its
+URL, name or ARN): a producer names the queue too, and its role shows it only sends.
+A stopping consumer may work on a message for its whole stop timeout (StopTimeout, Fargate's
+default 30 s); a visibility timeout (SQS's default 30 s) shorter than that hands
 the message to a second consumer while the first still works on it. Non-compliant when any
 consumer's stop timeout is longer; not applicable without consumers, with an intrinsic
 visibility timeout, or when only an intrinsic stop timeout could exceed it.
@@ -34,10 +36,11 @@ def _role_documents(role: Resource) -> Iterator[tuple[Resource, Any]]:
             yield attached, attached.get("PolicyDocument")
 
 
-def _role_receives(task_definition: Resource, queue: Resource) -> bool:
+def _role_receives(task_definition: Resource, queue: Resource) -> bool | None:
+    """Whether the task role may receive from ``queue``; None when the role is not readable."""
     role = task_definition.target(task_definition.get("TaskRoleArn"))
     if role is None or role.type != "AWS::IAM::Role":
-        return False
+        return None
     for where, document in _role_documents(role):
 
         def names_queue(named: Any, where: Resource = where) -> bool:
@@ -52,8 +55,10 @@ def consuming_containers(queue: Resource) -> list[Mapping[str, Any]]:
     found: list[Mapping[str, Any]] = []
     for task_definition in queue.stack.everywhere(ecs.TASK_DEFINITION):
         containers = ecs.containers(task_definition)
-        if _role_receives(task_definition, queue):
-            found.extend(containers)
+        receives = _role_receives(task_definition, queue)
+        if receives is not None:
+            if receives:
+                found.extend(containers)
             continue
         found.extend(
             c for c in containers
