@@ -17,7 +17,7 @@ export CDK_DISABLE_VERSION_CHECK := true
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: setup synth test lint typecheck lint-templates pytest bench bench-review snapshots drift review review-docs schema clean
+.PHONY: setup wheel synth test lint typecheck lint-templates pytest bench bench-review snapshots drift review review-docs schema clean
 
 $(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ $(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
 	touch $@
 
 setup: $(PY_STAMP) $(NODE_STAMP)
+
+# The library's wheel (dist/), offline: how a platform team installs it (not on a public index).
+wheel: setup
+	rm -rf dist build
+	$(BIN)/python -m pip wheel --quiet --disable-pip-version-check --no-deps --no-build-isolation --wheel-dir dist .
 
 synth: setup
 	rm -rf cdk.out
@@ -77,4 +82,4 @@ review-docs: synth
 	$(BIN)/python scripts/review_figures.py cdk.out
 
 clean:
-	rm -rf cdk.out review-out $(VENV) node_modules .mypy_cache .ruff_cache
+	rm -rf cdk.out review-out dist build $(VENV) node_modules .mypy_cache .ruff_cache

@@ -10,6 +10,10 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+__version__ = "0.2.0"
+"""The library's version (semantic versioning; CHANGELOG.md says what each one changes in the
+synthesized templates). The one place it is written: pyproject reads it from here."""
+
 if TYPE_CHECKING:
     from stable_fargate.alarms import AlarmTopic
     from stable_fargate.checks import StableFargateChecks

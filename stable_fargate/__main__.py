@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from stable_fargate import __version__
 from stable_fargate.review.drift import Declarations, compare, declarations_from_context, render_text
 from stable_fargate.review.model import ReadError, load_assembly
 from stable_fargate.review.pricing import PriceError
@@ -169,11 +170,40 @@ def _run_review(args: argparse.Namespace) -> int:
     return EXIT_DRIFT if (findings and args.strict) else EXIT_OK
 
 
+def _add_init(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "init",
+        help="write a new CDK app on stable_fargate into DIR",
+        description="Write a new own app: app.py on the entry point, cdk.json with a stable_fargate block for two "
+        "environments (staging, prod) and its JSON Schema, requirements, the CDK CLI pin, a Makefile and a README. "
+        "It synthesizes nag-clean as written, offline.",
+    )
+    parser.add_argument("directory", type=Path, help="a new or empty directory")
+    parser.add_argument("--name", default=None, help="the app's name (default: the directory's name)")
+    parser.set_defaults(run=_run_init)
+
+
+def _run_init(args: argparse.Namespace) -> int:
+    from stable_fargate.scaffold import write_scaffold
+
+    try:
+        written = write_scaffold(args.directory, name=args.name)
+    except ValueError as error:
+        raise ReadError(str(error)) from None
+    _emit("\n".join([f"wrote {path}" for path in written] + ["next: cd into it and run `make synth`"]))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m stable_fargate", description="Read a synthesized CDK app (cdk.out).")
+    parser = argparse.ArgumentParser(
+        prog="python -m stable_fargate",
+        description="Read a synthesized CDK app (cdk.out): drift, review; or start a new one: init.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="command")
     _add_drift(subparsers)
     _add_review(subparsers)
+    _add_init(subparsers)
     return parser
 
 

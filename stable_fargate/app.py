@@ -18,7 +18,7 @@
   environments (``app.config``) once;
 * pins every environment's AZs, so synth never asks AWS (offline, no credentials);
 * attaches the nag packs as validation plugins (AwsSolutions, PCI DSS 3.2.1 and the library's
-  own StableFargateChecks when installed);
+  own StableFargateChecks);
 * and, in :meth:`StableApp.synth_checked`, synthesizes, then fails on any validation finding in
   any stage (the CDK CLI alone fails only on top-level stacks: :mod:`stable_fargate.gate`), on
   undeclared drift between the environments (:mod:`stable_fargate.drift_guard`), and warns when
@@ -68,10 +68,8 @@ def _pack(name: str, scope: App) -> Any:
 
         return PCIDSS321Checks(scope)
     if name == "StableFargate":
-        try:
-            from stable_fargate.checks import StableFargateChecks  # type: ignore[import-not-found,unused-ignore]
-        except ImportError:
-            return None
+        from stable_fargate.checks import StableFargateChecks
+
         return StableFargateChecks(scope)
     raise ConfigError("app", "packs", name, f"Name nag packs among {', '.join(DEFAULT_PACKS)}.")
 
@@ -102,7 +100,7 @@ class StableApp(App):
             self._context_from(Path(cdk_json))
         self.config: AppConfig = load_app_config({"stable_fargate": self.node.try_get_context("stable_fargate")})
         pin_availability_zones(self, self.config.environments)
-        plugins = [plugin for plugin in (_pack(name, self) for name in packs) if plugin is not None]
+        plugins = [_pack(name, self) for name in packs]
         if plugins:
             Validations.of(self).add_plugins(*plugins)
 

@@ -16,7 +16,7 @@ from constructs import Construct
 from stable_fargate import defaults
 from stable_fargate._retention import removal_policy
 from stable_fargate._typecheck import checked_inputs
-from stable_fargate.environments import AccountRegion
+from stable_fargate.environments import AccountRegion, AppConfig
 from stable_fargate.errors import ConfigError
 
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
@@ -25,6 +25,19 @@ _REPOSITORY = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-
 _ACCOUNT = re.compile(r"[0-9]{12}")
 
 PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+
+
+def referenced_tags(config: AppConfig) -> dict[str, list[str]]:
+    """repository -> every release tag some environment runs, in declaration order: what a
+    registry's lifecycle must protect (``HardenedRepository(protected_tags=...)``). A release
+    pinned as ``v1.2.3@sha256:...`` is protected by its tag."""
+    tags: dict[str, list[str]] = {}
+    for env in config.environments:
+        for service in env.images:
+            tag = env.image_tag(service)
+            if tag not in tags.setdefault(service, []):
+                tags[service].append(tag)
+    return tags
 """What an environment account may do to a release repository: pull, nothing else."""
 
 

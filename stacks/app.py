@@ -6,6 +6,7 @@ from aws_cdk import App, Environment
 
 from stable_fargate import AppConfig, ParameterSets, load_app_config
 from stable_fargate.app import StableApp
+from stable_fargate.images import referenced_tags
 from stacks.registry import RegistryStack
 from stacks.stage import EnvironmentStage
 
@@ -19,17 +20,6 @@ def load_parameters(config: AppConfig) -> ParameterSets:
     """Every service's parameter set (shared values + per-environment overrides), resolved and
     checked for every environment at load."""
     return config.parameters
-
-
-def referenced_tags(config: AppConfig) -> dict[str, list[str]]:
-    """repository -> every tag some environment runs (the registry's lifecycle protects them)."""
-    tags: dict[str, list[str]] = {}
-    for env in config.environments:
-        for service in env.images:
-            tag = env.image_tag(service)  # v1.2.3 of v1.2.3@sha256:...: the lifecycle protects tags
-            if tag not in tags.setdefault(service, []):
-                tags[service].append(tag)
-    return tags
 
 
 def build_app(app: StableApp) -> dict[str, EnvironmentStage]:
