@@ -22,7 +22,8 @@
 * and, in :meth:`StableApp.synth_checked`, synthesizes, then fails on any validation finding in
   any stage (the CDK CLI alone fails only on top-level stacks: :mod:`stable_fargate.gate`), on
   undeclared drift between the environments (:mod:`stable_fargate.drift_guard`), and warns when
-  a stack nears CloudFormation's 500-resource limit.
+  a stack nears CloudFormation's 500-resource limit or cdk.json lacks a feature flag the
+  library expects (:data:`defaults.EXPECTED_FEATURE_FLAGS`).
 
 :func:`run` builds and synthesizes, and prints a :class:`ConfigError` as one message without a
 traceback (exit 1): bad input is the user's to fix, and the message says what.
@@ -40,6 +41,7 @@ from typing import Any
 
 from aws_cdk import App, Environment, Stage, Validations, cx_api
 
+from stable_fargate import defaults
 from stable_fargate.config.loader import AppConfig, load_app_config
 from stable_fargate.config.models import EnvironmentSpec
 from stable_fargate.drift_guard import DriftGuard
@@ -135,9 +137,19 @@ class StableApp(App):
             raise
         check_validation_report(assembly.directory)
         DriftGuard(config=self.config, parameters=self.config.parameters).check(assembly)
-        for line in resource_warnings(assembly):
+        for line in [*self.feature_flag_warnings(), *resource_warnings(assembly)]:
             print(f"stable_fargate: {line}", file=sys.stderr)
         return assembly
+
+    def feature_flag_warnings(self) -> list[str]:
+        """One line per flag of :data:`defaults.EXPECTED_FEATURE_FLAGS` the app leaves out or sets otherwise."""
+        lines = []
+        for flag, (expected, reason) in defaults.EXPECTED_FEATURE_FLAGS.items():
+            value = self.node.try_get_context(flag)
+            if value != expected:
+                found = f"leaves out {flag}" if value is None else f"sets {flag} to {json.dumps(value)}"
+                lines.append(f"cdk.json {found}; this library expects {json.dumps(expected)}: {reason}.")
+        return lines
 
 
 def resource_warnings(assembly: cx_api.CloudAssembly) -> list[str]:

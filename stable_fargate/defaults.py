@@ -421,3 +421,22 @@ its targets pass, and roll back."""
 ROLLOUT_BATCH_BUDGET_SECONDS: Final = 125
 """A rollout batch (task start + worst-case time to healthy + drain) must fit in this with the
 defaults, before the app's own warm-up: 60 + (3 x 10 + 5) + 30 (aws_ecs_patterns: 545 s)."""
+
+EXPECTED_FEATURE_FLAGS: Final[Mapping[str, tuple[object, str]]] = MappingProxyType({
+    "@aws-cdk/core:defaultCrossStackReferences": (
+        "weak",
+        "services read the platform's outputs with Fn::GetStackOutput; exports would lock those outputs while any "
+        "service reads them, and a platform change would need every service stack changed first",
+    ),
+    "@aws-cdk/aws-stepfunctions-tasks:fixRunEcsTaskPolicy": (
+        True,
+        "a job's orchestrator may run only the task definition revision it was deployed with, not any revision of its family",
+    ),
+    "@aws-cdk/aws-iam:minimizePolicies": (
+        True, "grants merge into fewer statements, so a service with many grants stays within IAM's policy size limits",
+    ),
+})
+"""The CDK feature flags whose absence changes what this library's stacks may do (measured: each of
+cdk.json's flags left out in turn on the sample app; seven change its templates, these three its
+behaviour, README: Feature flags), with the value the tests synthesize with and why. StableApp
+warns at synth about a flag an app leaves out or sets otherwise."""

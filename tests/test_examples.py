@@ -34,3 +34,9 @@ def test_readme_shows_the_example_as_it_is() -> None:
     example = (ROOT / "examples" / "own_app.py").read_text()
     code = example[example.index("from aws_cdk import"):]
     assert f"```python\n{code}```" in (ROOT / "README.md").read_text()
+
+
+def test_readme_shows_the_app_init_writes() -> None:
+    scaffold = (ROOT / "stable_fargate" / "scaffold" / "app.py").read_text()
+    code = scaffold[scaffold.index("from aws_cdk import"):]
+    assert f"```python\n{code}```" in (ROOT / "README.md").read_text()
