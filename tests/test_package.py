@@ -20,7 +20,7 @@ def test_every_public_name_resolves() -> None:
 def test_read_side_runs_without_loading_the_cdk() -> None:
     code = (
         "import sys, json, stable_fargate.__main__, stable_fargate.review.drift, stable_fargate.drift_guard\n"
-        "import stable_fargate.environments, stable_fargate.parameters, stable_fargate.config.schema\n"
+        "import stable_fargate.environments, stable_fargate.parameters, stable_fargate.config.schema, stable_fargate.scaffold\n"
         "config = stable_fargate.environments.load_app_config(json.load(open('cdk.json'))['context'])\n"
         "stable_fargate.config.schema.render()\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in {'aws_cdk', 'constructs', 'jsii', 'cdk_nag'})\n"
