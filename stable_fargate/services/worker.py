@@ -399,15 +399,24 @@ class QueueWorker(_StableService):
                 producer.service_name, "url_key", url_key,
                 "Name the environment key in upper-case ASCII letters, digits and '_' (not AWS_* or ECS_*), e.g. IMPORT_QUEUE_URL.",
             )
+        if producer is self:
+            raise ConfigError(self.service_name, "producer", self.service_name, "A worker already consumes its own queue.")
         if url_key in producer.parameters.plain or url_key in producer.parameters.secrets:
             raise ConfigError(
                 producer.service_name, f"parameters.{url_key}", "<declared>",
                 f"{url_key} is set to {self.service_name}'s queue URL by allow_producer; rename one of them.",
             )
-        if producer is self:
-            raise ConfigError(self.service_name, "producer", self.service_name, "A worker already consumes its own queue.")
+        # The container holds one value per key: adding a taken key would silently replace
+        # its value (a worker producer's own QUEUE_URL, or another worker's queue URL).
+        if url_key in producer.wired_environment:
+            raise ConfigError(
+                producer.service_name, "url_key", url_key,
+                f"{url_key} is already {producer.wired_environment[url_key]}; give {self.service_name}'s queue URL a key "
+                "of its own.",
+            )
         self.queue.grant_send_messages(producer.task_definition.task_role)
         producer.container.add_environment(url_key, self.queue.queue_url)
+        producer.wired_environment[url_key] = f"set to {self.service_name}'s queue URL"
         for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
             acknowledge(
                 producer.task_definition.task_role,
