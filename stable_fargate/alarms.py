@@ -10,7 +10,7 @@ new failure instead of once.
   statement is scoped to alarms of this account and region (``aws:SourceAccount``,
   ``aws:SourceArn``); the key statement to SNS topics of this account and region (the
   ``aws:sns:topicArn`` encryption context), because AWS documents no source keys on the KMS
-  call. ``tests/test_alarm_topic_policy.py`` asks both questions of a policy evaluator.
+  call. ``tests/test_aws_policies.py`` asks both questions of a policy evaluator.
 * :func:`arrivals_alarm`: pages when messages *arrive* in a dead-letter queue, and returns to
   OK once they stop arriving, so the second poison message pages too. An alarm on "visible >=
   1" stays in ALARM until someone empties the queue and notifies only on that one transition.
@@ -60,7 +60,7 @@ class AlarmTopic(Construct):
         app (an imported key's policy cannot be changed, and the alarms would fail silently).
     :param display_name: shown in e-mail notifications. Default: none.
 
-    Attributes: ``topic`` (sns.Topic).
+    Attributes: ``topic`` (sns.Topic), ``policy`` (its sns.TopicPolicy).
     """
 
     @checked_inputs
@@ -77,6 +77,16 @@ class AlarmTopic(Construct):
             CLOUDWATCH_SERVICE_PRINCIPAL, sid="CloudWatchAlarms",
             source_arn=f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:*",
         )
+
+    @property
+    def policy(self) -> sns.TopicPolicy:
+        """The topic's resource policy: what SNS checks on every publish. A resource that
+        publishes as a service (a budget) depends on it, so that it never exists without the
+        right to publish."""
+        policy = self.topic.node.try_find_child("Policy")  # where sns.Topic keeps the policy it writes
+        if not isinstance(policy, sns.TopicPolicy):  # pragma: no cover - enforce_ssl always writes one
+            raise TypeError(f"{self.node.path}: the topic has no resource policy")
+        return policy
 
     def allow_publisher(self, service_principal: str, *, sid: str, source_arn: str) -> None:
         """Let ``service_principal`` publish to the topic on behalf of this account's resources

@@ -116,7 +116,7 @@ class EnvironmentPlatform(Construct):
                 subscribers=[subscriber],
             )
 
-        return budgets.CfnBudget(
+        budget = budgets.CfnBudget(
             self,
             "Budget",
             budget=budgets.CfnBudget.BudgetDataProperty(
@@ -130,3 +130,10 @@ class EnvironmentPlatform(Construct):
                 alert("FORECASTED", defaults.BUDGET_FORECAST_ALERT_PERCENT),
             ],
         )
+        # AWS Budgets checks that it may publish to the topic when a notification is saved
+        # ("Invalid SNS topic: AWS Budgets doesn't have access to the SNS topic",
+        # https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-sns-policy.html):
+        # the budget is created after the topic policy that lets it publish, never beside it.
+        # (The key statement is part of the key, which the topic already waits for.)
+        budget.node.add_dependency(self.alarms.policy)
+        return budget

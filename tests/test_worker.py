@@ -124,6 +124,15 @@ def test_visibility_timeout_is_derived_and_checked() -> None:
     assert "at least 40s" in str(err.value)
 
 
+def test_visibility_timeout_is_never_below_the_stop_timeout() -> None:
+    """A 5 s message stops in 5 + 10 s: a visibility timeout of 2 x 5 s would hand a stopping
+    task's message to another worker, and the pack's SF-QUEUE2 would fail the app's synth."""
+    assert derive_visibility_timeout("w", 5, None, stop_timeout_seconds=15) == 15
+    assert derive_visibility_timeout("w", 20, None, stop_timeout_seconds=30) == 40  # 2 x 20 s is already longer
+    with pytest.raises(ConfigError, match=r"at least 15s \(2x the longest processing time of 5s, raised to the stop timeout of 15s\)"):
+        derive_visibility_timeout("w", 5, 10, stop_timeout_seconds=15)
+
+
 def test_visibility_below_twice_the_longest_is_refused_by_the_construct(build: Any) -> None:
     with pytest.raises(ConfigError, match="portfolio-import: visibility_timeout='39s'"):
         build(visibility_timeout=Duration.seconds(39))
@@ -592,8 +601,9 @@ def test_sub_second_processing_times_are_accepted(build: Any) -> None:
         acceptable_latency=Duration.seconds(30),
     )
     assert worker.backlog_target == 30  # ceil(0.5 x 30 s / 0.5 s)
-    # Whole seconds, rounded up: 2 x ceil(1.5 s).
-    assert worker.visibility_timeout_seconds == 4
+    # Whole seconds, rounded up: ceil(1.5 s) + the 10 s stop margin; the visibility timeout is
+    # raised from 2 x 2 s to that stop timeout (SF-QUEUE2).
+    assert (worker.stop_timeout_seconds, worker.visibility_timeout_seconds) == (12, 12)
 
 
 def test_production_is_the_default_so_one_task_always_runs(build: Any) -> None:

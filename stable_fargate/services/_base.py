@@ -137,7 +137,8 @@ class _StableService(Construct):
     Attributes: ``service_name``, ``environment``, ``sizing`` (this service's
     :class:`ServiceSizing` in the environment), ``cluster``, ``vpc``, ``key``, ``alarm_topic``,
     ``image``, ``parameters``, ``subnets``, ``security_group``, ``task_definition``,
-    ``container``, ``log_group``.
+    ``container``, ``log_group``, ``wired_environment`` (the container's environment keys the
+    constructs set themselves, each with who set it: the key is taken).
     """
 
     task_definition: ecs.FargateTaskDefinition
@@ -181,6 +182,7 @@ class _StableService(Construct):
                 f"Pass the parameter set of {service_name} in {environment.name}.",
             )
         self.subnets = subnets if subnets is not None else self._private_subnets()
+        self.wired_environment: dict[str, str] = {}
 
     # --- Inputs -------------------------------------------------------------------------
 
@@ -275,6 +277,7 @@ class _StableService(Construct):
         )
         for name, value in (extra_environment or {}).items():
             self.container.add_environment(name, value)
+            self.wired_environment[name] = f"set by {service} itself"
         self.container.add_mount_points(
             ecs.MountPoint(container_path=defaults.TMP_VOLUME_PATH, source_volume="tmp", read_only=False)
         )

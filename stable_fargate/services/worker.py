@@ -42,10 +42,15 @@ TASK_PROTECTION_ACTIONS = ("ecs:UpdateTaskProtection", "ecs:GetTaskProtection")
 scale-in and deployments from stopping it in the middle of a message."""
 
 
-def derive_visibility_timeout(service: str, longest_seconds: int, given_seconds: int | None) -> int:
-    """``VISIBILITY_TIMEOUT_FACTOR`` x the longest processing time, or the given value if it
-    is at least that; a smaller value would hand a slow message to a second worker."""
-    minimum = defaults.VISIBILITY_TIMEOUT_FACTOR * longest_seconds
+def derive_visibility_timeout(service: str, longest_seconds: int, given_seconds: int | None, *, stop_timeout_seconds: int = 0) -> int:
+    """``VISIBILITY_TIMEOUT_FACTOR`` x the longest processing time and at least the task's stop
+    timeout, or the given value if it is at least that. A smaller value would hand a slow
+    message to a second worker; one below the stop timeout would hand a stopping task's message
+    to another while the task may still hold it (the pack's SF-QUEUE2 refuses that, so the
+    synth gate would fail the worker's own app: short messages, under
+    ``WORKER_STOP_MARGIN_SECONDS``, have a stop timeout above twice their processing time)."""
+    factor = defaults.VISIBILITY_TIMEOUT_FACTOR * longest_seconds
+    minimum = max(factor, stop_timeout_seconds)
     if minimum > SQS_MAX_VISIBILITY_SECONDS or (given_seconds or 0) > SQS_MAX_VISIBILITY_SECONDS:
         raise ConfigError(
             service, "visibility_timeout", f"{given_seconds or minimum}s",
@@ -57,7 +62,8 @@ def derive_visibility_timeout(service: str, longest_seconds: int, given_seconds:
         raise ConfigError(
             service, "visibility_timeout", f"{given_seconds}s",
             f"Use at least {minimum}s ({defaults.VISIBILITY_TIMEOUT_FACTOR}x the longest processing time of "
-            f"{longest_seconds}s), or omit it to get exactly that.",
+            f"{longest_seconds}s" + (f", raised to the stop timeout of {stop_timeout_seconds}s" if minimum > factor else "")
+            + "), or omit it to get exactly that.",
         )
     return given_seconds
 
@@ -119,7 +125,7 @@ class QueueWorker(_StableService):
         Sets the target, the burst steps and the oldest-message alarm (plus the cold start
         when ``min_tasks`` is 0).
     :param visibility_timeout: Default: ``defaults.VISIBILITY_TIMEOUT_FACTOR`` (2) x the
-        longest processing time; a smaller value is refused.
+        longest processing time, and no less than the stop timeout; a smaller value is refused.
     :param warm_windows: known bursts to warm for (:class:`~stable_fargate.scaling.WarmWindow`):
         at least ``tasks`` run from the window's start for its duration (capped at the
         environment's max_tasks). Default: none.
@@ -221,8 +227,10 @@ class QueueWorker(_StableService):
         given_visibility = None
         if visibility_timeout is not None:
             given_visibility = math.ceil(_positive_seconds(service, "visibility_timeout", visibility_timeout))
-        self.visibility_timeout_seconds = derive_visibility_timeout(service, longest, given_visibility)
         self.stop_timeout_seconds = derive_stop_timeout(service, longest, uses_task_protection=uses_task_protection)
+        self.visibility_timeout_seconds = derive_visibility_timeout(
+            service, longest, given_visibility, stop_timeout_seconds=self.stop_timeout_seconds
+        )
         self.backlog_target = scaling.backlog_per_task_target(
             average_processing_seconds=average, acceptable_latency_seconds=latency
         )
@@ -391,15 +399,24 @@ class QueueWorker(_StableService):
                 producer.service_name, "url_key", url_key,
                 "Name the environment key in upper-case ASCII letters, digits and '_' (not AWS_* or ECS_*), e.g. IMPORT_QUEUE_URL.",
             )
+        if producer is self:
+            raise ConfigError(self.service_name, "producer", self.service_name, "A worker already consumes its own queue.")
         if url_key in producer.parameters.plain or url_key in producer.parameters.secrets:
             raise ConfigError(
                 producer.service_name, f"parameters.{url_key}", "<declared>",
                 f"{url_key} is set to {self.service_name}'s queue URL by allow_producer; rename one of them.",
             )
-        if producer is self:
-            raise ConfigError(self.service_name, "producer", self.service_name, "A worker already consumes its own queue.")
+        # The container holds one value per key: adding a taken key would silently replace
+        # its value (a worker producer's own QUEUE_URL, or another worker's queue URL).
+        if url_key in producer.wired_environment:
+            raise ConfigError(
+                producer.service_name, "url_key", url_key,
+                f"{url_key} is already {producer.wired_environment[url_key]}; give {self.service_name}'s queue URL a key "
+                "of its own.",
+            )
         self.queue.grant_send_messages(producer.task_definition.task_role)
         producer.container.add_environment(url_key, self.queue.queue_url)
+        producer.wired_environment[url_key] = f"set to {self.service_name}'s queue URL"
         for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
             acknowledge(
                 producer.task_definition.task_role,

@@ -47,6 +47,37 @@ an undocumented key fails its test instead of passing on a guess.
     in a tooling account. Who signs the S3 layer request is not documented: its principal is
     :meth:`Principal.undocumented` with no account keys, so an S3 endpoint policy that scopes the
     layer bucket by principal or account does not pass.
+
+(d) AWS Budgets publishes a budget notification to an SNS topic.
+    Principal ``budgets.amazonaws.com``, action ``sns:Publish``, resource the topic, which must
+    be in the budget's own account ("Cross-account Amazon SNS isn't supported"). AWS's topic
+    policy statement for it conditions on ``aws:SourceAccount`` = the account and
+    ``ArnLike aws:SourceArn`` = ``arn:aws:budgets::<account-id>:*``
+    (https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-sns-policy.html), so
+    both keys are in the request. The source is the budget: Budgets is global (no region in its
+    ARNs) and "the value of aws:SourceArn must be arn:aws:budgets::123456789012:budget/*"
+    (https://docs.aws.amazon.com/cost-management/latest/userguide/cross-service-confused-deputy-prevention.html),
+    i.e. ``arn:aws:budgets::<account>:budget/<budget name>``.
+
+(e) SNS encrypts that notification with the topic's customer managed KMS key.
+    The same page, "To enable compatibility between AWS Budgets and encrypted Amazon SNS
+    topics": the key policy must allow ``budgets.amazonaws.com`` ``kms:GenerateDataKey*`` and
+    ``kms:Decrypt`` on ``"Resource": "*"``, with no condition in the statement as AWS's
+    documentation repository last published it (awsdocs/aws-cost-management-user-guide,
+    doc_source/budgets-sns-policy.md, 2022); the page's troubleshooting adds that an encrypted
+    topic "won't work without additional permissions". As in (b), the encryption context
+    ``aws:sns:topicArn`` is in the request (SNS sets it, whoever publishes), and AWS documents
+    no ``aws:SourceArn``/``aws:SourceAccount`` on the KMS call: they are absent unless the
+    caller opts in (``assume_source_keys=True``).
+
+(f) A task sends a message to another service's KMS-encrypted queue.
+    The task role calls ``sqs:SendMessage`` on the queue; "the producer's next call to
+    SendMessage or SendMessageBatch also triggers calls to kms:Decrypt and kms:GenerateDataKey",
+    so "the producer must have the kms:Decrypt and kms:GenerateDataKey permissions for the KMS
+    key" (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html,
+    "Configure AWS KMS permissions for producers"). All three are the role's own signed requests:
+    ``aws:PrincipalAccount``, ``aws:PrincipalArn``, TLS. SQS's encryption context and
+    ``kms:ViaService`` are not modelled (nothing here depends on them).
 """
 
 from __future__ import annotations
@@ -58,13 +89,18 @@ from tests.aws_models.iam_policy import ContextValue, Principal, Request
 __all__ = [
     "EndpointRequest",
     "alarm_publishes_to_topic",
+    "budget_arn",
+    "budget_publishes_to_topic",
     "ecr_layer_bucket_arn",
     "image_pull_requests",
+    "producer_sends_to_queue",
     "sns_encrypts_for_alarm",
+    "sns_encrypts_for_budget",
     "task_log_requests",
 ]
 
 CLOUDWATCH = "cloudwatch.amazonaws.com"
+BUDGETS = "budgets.amazonaws.com"
 
 
 def _arn_account(arn: str) -> str:
@@ -83,10 +119,34 @@ def alarm_publishes_to_topic(alarm_arn: str, topic_arn: str) -> Request:
 
 def sns_encrypts_for_alarm(alarm_arn: str, topic_arn: str, key_arn: str, *, assume_source_keys: bool = False) -> list[Request]:
     """(b): the KMS requests made for that publish, GenerateDataKey and Decrypt, against the key."""
+    return _sns_encrypts_for(CLOUDWATCH, alarm_arn, topic_arn, key_arn, assume_source_keys=assume_source_keys)
+
+
+def budget_arn(account: str, name: str, partition: str = "aws") -> str:
+    """(d): a budget's ARN (global: no region)."""
+    return f"arn:{partition}:budgets::{account}:budget/{name}"
+
+
+def budget_publishes_to_topic(budget: str, topic_arn: str) -> Request:
+    """(d): the request SNS authorizes against the topic policy when a budget alert goes out."""
+    context: dict[str, ContextValue] = {
+        "aws:SourceArn": budget,
+        "aws:SourceAccount": _arn_account(budget),
+        "aws:SecureTransport": "true",
+    }
+    return Request(Principal.service(BUDGETS), "sns:Publish", topic_arn, context)
+
+
+def sns_encrypts_for_budget(budget: str, topic_arn: str, key_arn: str, *, assume_source_keys: bool = False) -> list[Request]:
+    """(e): the KMS requests made for that publish, GenerateDataKey and Decrypt, against the key."""
+    return _sns_encrypts_for(BUDGETS, budget, topic_arn, key_arn, assume_source_keys=assume_source_keys)
+
+
+def _sns_encrypts_for(service: str, source_arn: str, topic_arn: str, key_arn: str, *, assume_source_keys: bool) -> list[Request]:
     context: dict[str, ContextValue] = {"kms:EncryptionContext:aws:sns:topicArn": topic_arn, "aws:SecureTransport": "true"}
     if assume_source_keys:
-        context |= {"aws:SourceArn": alarm_arn, "aws:SourceAccount": _arn_account(alarm_arn)}
-    principal = Principal.service(CLOUDWATCH)
+        context |= {"aws:SourceArn": source_arn, "aws:SourceAccount": _arn_account(source_arn)}
+    principal = Principal.service(service)
     return [Request(principal, action, key_arn, context) for action in ("kms:GenerateDataKey", "kms:Decrypt")]
 
 
@@ -137,3 +197,17 @@ def task_log_requests(execution_role_arn: str, log_group_arn: str, *, stream: st
     }
     stream_arn = f"{log_group_arn.removesuffix(':*')}:log-stream:{stream}"
     return [EndpointRequest("logs", Request(role, action, stream_arn, context)) for action in ("logs:CreateLogStream", "logs:PutLogEvents")]
+
+
+def producer_sends_to_queue(role_arn: str, queue_arn: str, key_arn: str) -> list[Request]:
+    """(f): SendMessage on the queue, then GenerateDataKey and Decrypt on its key, as the role."""
+    role = Principal.iam(role_arn)
+    context: dict[str, ContextValue] = {
+        "aws:PrincipalAccount": _arn_account(role_arn),
+        "aws:PrincipalArn": role_arn,
+        "aws:SecureTransport": "true",
+    }
+    return [
+        Request(role, "sqs:SendMessage", queue_arn, context),
+        *(Request(role, action, key_arn, context) for action in ("kms:GenerateDataKey", "kms:Decrypt")),
+    ]

@@ -1,5 +1,6 @@
 """Evaluate one resource-based policy (SNS topic, SQS queue, KMS key, ECR repository, VPC
-endpoint) for one request, following AWS's documented policy language and evaluation logic.
+endpoint), or the identity-based policies of one role, for one request, following AWS's
+documented policy language and evaluation logic.
 
 Documentation followed (IAM User Guide unless a line says otherwise):
 
@@ -7,7 +8,9 @@ Documentation followed (IAM User Guide unless a line says otherwise):
   request is implicitly denied.
   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
 - Principal ("*", {"AWS": account id / account root ARN / role ARN / "*"}, {"Service": ...}),
-  NotPrincipal: reference_policies_elements_principal.html, _notprincipal.html
+  NotPrincipal: reference_policies_elements_principal.html, _notprincipal.html. An
+  identity-based policy has none: "You cannot use the Principal element in an IAM
+  identity-based policy" (same page); it applies to the identity it is attached to.
 - Action/NotAction (the service prefix and action name are case-insensitive, ``*`` and ``?``
   wildcards): reference_policies_elements_action.html, _notaction.html
 - Resource/NotResource (ARNs, case-sensitive, ``*`` and ``?``): reference_policies_elements_resource.html
@@ -76,10 +79,12 @@ __all__ = [
     "endpoint_policy_problems",
     "endpoint_serving",
     "evaluate",
+    "evaluate_identity",
     "key_policy",
     "may",
     "queue_policy",
     "repository_policy",
+    "role_policy",
     "topic_key_arn",
     "topic_policy",
 ]
@@ -173,6 +178,28 @@ def evaluate(policy: Mapping[str, Any] | str, request: Request, *, endpoint: End
     return Decision(False, "implicit deny")
 
 
+def evaluate_identity(policy: Mapping[str, Any] | str, request: Request) -> Decision:
+    """The same logic for the identity-based policies of the principal that makes ``request``
+    (e.g. :func:`role_policy`): statements without Principal, which apply to their holder. The
+    caller says who holds them by making the request as that principal; a statement with a
+    Principal is refused (AWS refuses it in an identity-based policy)."""
+    context = _normalised_context(request.context)
+    allows: list[str] = []
+    denies: list[str] = []
+    for index, statement in enumerate(_statements(policy)):
+        effect = _effect(statement)
+        if "Principal" in statement or "NotPrincipal" in statement:
+            raise PolicyModelError("an identity-based policy statement has no Principal or NotPrincipal")
+        if _request_matches(statement, request, context):
+            label = str(statement.get("Sid") or f"#{index}")
+            (denies if effect == "Deny" else allows).append(label)
+    if denies:
+        return Decision(False, "explicit deny", tuple(denies))
+    if allows:
+        return Decision(True, "allowed", tuple(allows))
+    return Decision(False, "implicit deny")
+
+
 # --- statements ---------------------------------------------------------------------------
 
 _STATEMENT_KEYS = {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"}
@@ -203,9 +230,12 @@ def _statement_applies(statement: Mapping[str, Any], request: Request, context: 
         principal_ok = _principal_matches(statement["Principal"], request.principal, endpoint)
     else:
         principal_ok = not _principal_matches(statement["NotPrincipal"], request.principal, endpoint)
+    return principal_ok and _request_matches(statement, request, context)
+
+
+def _request_matches(statement: Mapping[str, Any], request: Request, context: _Context) -> bool:
     return (
-        principal_ok
-        and _listed(statement, "Action", request.action, case_sensitive=False)
+        _listed(statement, "Action", request.action, case_sensitive=False)
         and _listed(statement, "Resource", request.resource, case_sensitive=True)
         and _conditions_hold(statement.get("Condition", {}), context)
     )
@@ -450,6 +480,36 @@ def key_policy(resolver: Resolver, key_id: str) -> dict[str, Any]:
             {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:*", "Resource": "*"}
         ]
     }
+
+
+def role_policy(resolver: Resolver, role_id: str) -> dict[str, Any]:
+    """Every identity-based statement of an IAM role in this template, as one document for
+    :func:`evaluate_identity`: its inline ``Policies`` and each AWS::IAM::Policy or
+    AWS::IAM::ManagedPolicy whose ``Roles`` name it. (Managed policies from outside the
+    template, by ARN in ``ManagedPolicyArns``, are not modelled: they raise.)"""
+    role = resolver.resource(role_id)
+    if role.get("Type") != "AWS::IAM::Role":
+        raise PolicyModelError(f"{role_id} is not an AWS::IAM::Role")
+    properties = role.get("Properties", {})
+    if properties.get("ManagedPolicyArns"):
+        raise PolicyModelError(f"{role_id} has managed policies by ARN; the model cannot read them")
+    documents = [inline["PolicyDocument"] for inline in properties.get("Policies", [])]
+    name = resolver.ref(role_id)
+    for resource_type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        for resource in resolver.resources(resource_type).values():
+            attached = resource.get("Properties", {})
+            try:
+                roles = resolver.resolve(attached.get("Roles", []))
+            except IntrinsicError:
+                continue
+            if name in roles:
+                documents.append(attached["PolicyDocument"])
+    statements: list[Any] = []
+    for document in documents:
+        resolved = resolver.resolve(document)
+        found = resolved.get("Statement", [])
+        statements.extend([found] if isinstance(found, Mapping) else found)
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def repository_policy(resolver: Resolver, repository_id: str) -> dict[str, Any] | None:

@@ -1,6 +1,7 @@
 """The documented request contexts of (a) an alarm publishing to a topic, (b) SNS encrypting
-that message, (c) a Fargate task pulling its image, run through the policy model against the
-policy shapes this project writes or might write."""
+that message, (c) a Fargate task pulling its image, (d) a budget alert publishing to a topic,
+(e) SNS encrypting it, (f) a task sending to an encrypted queue, run through the policy model
+against the policy shapes this project writes or might write."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ from typing import Any
 
 from tests.aws_models.aws_requests import (
     alarm_publishes_to_topic,
+    budget_arn,
+    budget_publishes_to_topic,
     ecr_layer_bucket_arn,
     image_pull_requests,
+    producer_sends_to_queue,
     sns_encrypts_for_alarm,
+    sns_encrypts_for_budget,
     task_log_requests,
 )
-from tests.aws_models.iam_policy import EndpointKind, evaluate
+from tests.aws_models.iam_policy import EndpointKind, evaluate, evaluate_identity
 
 PROD = "333333333333"
 TOOLING = "111111111111"
@@ -207,3 +212,86 @@ def test_c_requests_and_logs() -> None:
     logs = task_log_requests(EXECUTION_ROLE, LOG_GROUP)
     assert {s.request.action for s in logs} == {"logs:CreateLogStream", "logs:PutLogEvents"}
     assert all(evaluate(OWN_PRINCIPALS, s.request, endpoint="interface").allowed for s in logs)
+
+
+# --- (d) budget -> topic, (e) SNS -> KMS for the budget ----------------------------------------
+
+BUDGET = budget_arn(PROD, "prod-monthly")
+FOREIGN_BUDGET = budget_arn("999999999999", "prod-monthly")
+# AWS's statement for the topic policy (Cost Management guide, budgets-sns-policy), with the
+# placeholders filled in.
+BUDGETS_MAY_PUBLISH = {
+    "Sid": "AWSBudgetsSNSPublishingPermissions",
+    "Effect": "Allow",
+    "Principal": {"Service": "budgets.amazonaws.com"},
+    "Action": "SNS:Publish",
+    "Resource": TOPIC,
+    "Condition": {"StringEquals": {"aws:SourceAccount": PROD}, "ArnLike": {"aws:SourceArn": f"arn:aws:budgets::{PROD}:*"}},
+}
+
+
+def test_d_the_budget_is_global_and_its_arn_names_the_account() -> None:
+    assert BUDGET == "arn:aws:budgets::333333333333:budget/prod-monthly"
+    request = budget_publishes_to_topic(BUDGET, TOPIC)
+    assert request.principal.name == "budgets.amazonaws.com"
+    assert dict(request.context) == {"aws:SourceArn": BUDGET, "aws:SourceAccount": PROD, "aws:SecureTransport": "true"}
+
+
+def test_d_awss_statement_admits_this_accounts_budgets_only() -> None:
+    policy = doc(TLS_ONLY, BUDGETS_MAY_PUBLISH)
+    assert evaluate(policy, budget_publishes_to_topic(BUDGET, TOPIC)).statements == ("AWSBudgetsSNSPublishingPermissions",)
+    assert not evaluate(policy, budget_publishes_to_topic(FOREIGN_BUDGET, TOPIC)).allowed
+    # The alarms' statement does not let Budgets in, nor the other way round.
+    assert not evaluate(doc(TLS_ONLY, ALARMS_MAY_PUBLISH), budget_publishes_to_topic(BUDGET, TOPIC)).allowed
+    assert not evaluate(policy, alarm_publishes_to_topic(ALARM, TOPIC)).allowed
+
+
+def kms_for_budgets(condition: dict[str, Any] | None) -> dict[str, Any]:
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "budgets.amazonaws.com"},
+        "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+        "Resource": "*",
+    }
+    return doc(ACCOUNT_ADMIN, statement | ({"Condition": condition} if condition else {}))
+
+
+def budget_kms_allowed(policy: dict[str, Any], *, assume_source_keys: bool = False) -> bool:
+    requests = sns_encrypts_for_budget(BUDGET, TOPIC, KEY, assume_source_keys=assume_source_keys)
+    return all(evaluate(policy, request).allowed for request in requests)
+
+
+def test_e_awss_key_statement_works_and_the_alarms_one_does_not_serve_budgets() -> None:
+    assert budget_kms_allowed(kms_for_budgets(None))
+    assert not budget_kms_allowed(kms_for_cloudwatch(None))  # another service principal
+
+
+def test_e_the_topic_encryption_context_scopes_the_key_and_source_keys_would_be_a_guess() -> None:
+    this_accounts_topics = {"ArnLike": {"kms:EncryptionContext:aws:sns:topicArn": f"arn:aws:sns:{REGION}:{PROD}:*"}}
+    assert budget_kms_allowed(kms_for_budgets(this_accounts_topics))
+    elsewhere = {"ArnLike": {"kms:EncryptionContext:aws:sns:topicArn": f"arn:aws:sns:{REGION}:999999999999:*"}}
+    assert not budget_kms_allowed(kms_for_budgets(elsewhere))
+    by_source = kms_for_budgets({"StringEquals": {"aws:SourceAccount": PROD}})
+    assert not budget_kms_allowed(by_source)
+    assert budget_kms_allowed(by_source, assume_source_keys=True)
+
+
+# --- (f) a task sends to another service's encrypted queue -------------------------------------
+
+QUEUE = f"arn:aws:sqs:{REGION}:{PROD}:portfolio-import"
+PRODUCER = f"arn:aws:iam::{PROD}:role/ProdApi-TaskRole"
+
+
+def test_f_send_needs_the_queue_and_both_data_key_actions() -> None:
+    requests = producer_sends_to_queue(PRODUCER, QUEUE, KEY)
+    assert [(r.action, r.resource) for r in requests] == [
+        ("sqs:SendMessage", QUEUE), ("kms:GenerateDataKey", KEY), ("kms:Decrypt", KEY),
+    ]
+    assert {r.principal.name for r in requests} == {PRODUCER}
+    documented = doc(
+        {"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": KEY},
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": QUEUE},
+    )
+    assert all(evaluate_identity(documented, r).allowed for r in requests)
+    send_only = doc({"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": QUEUE})
+    assert [evaluate_identity(send_only, r).allowed for r in requests] == [True, False, False]

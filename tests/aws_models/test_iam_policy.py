@@ -11,14 +11,17 @@ from tests.aws_models.iam_policy import (
     Decision,
     PolicyModelError,
     Principal,
+    Request,
     endpoint_kind,
     endpoint_policy,
     endpoint_policy_problems,
     endpoint_serving,
+    evaluate_identity,
     key_policy,
     may,
     queue_policy,
     repository_policy,
+    role_policy,
     topic_key_arn,
     topic_policy,
 )
@@ -375,3 +378,56 @@ def test_policies_out_of_a_template() -> None:
         topic_policy(resolver, "Queue")
     with pytest.raises(LookupError):
         endpoint_serving(resolver, "logs")
+
+
+# --- identity-based policies ----------------------------------------------------------------
+
+ROLE_TEMPLATE: dict[str, Any] = {
+    "Resources": {
+        "Jobs": {"Type": "AWS::SQS::Queue"},
+        "Role": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "Policies": [{"PolicyName": "inline", "PolicyDocument": policy(
+                    {"Effect": "Allow", "Action": "sqs:GetQueueUrl", "Resource": "*"}
+                )}],
+            },
+        },
+        "OtherRole": {"Type": "AWS::IAM::Role"},
+        "RoleDefaultPolicy": {
+            "Type": "AWS::IAM::Policy",
+            "Properties": {
+                "Roles": [{"Ref": "Role"}],
+                "PolicyDocument": policy(
+                    {"Sid": "Send", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": {"Fn::GetAtt": ["Jobs", "Arn"]}}
+                ),
+            },
+        },
+        "OtherPolicy": {
+            "Type": "AWS::IAM::Policy",
+            "Properties": {"Roles": [{"Ref": "OtherRole"}], "PolicyDocument": policy({"Effect": "Allow", "Action": "*", "Resource": "*"})},
+        },
+    }
+}
+
+
+def test_identity_policies_apply_to_their_holder_without_a_principal() -> None:
+    resolver = Resolver(ROLE_TEMPLATE, Environment(ACCOUNT, "eu-west-2"))
+    document = role_policy(resolver, "Role")
+    # The inline policy and the attached one; not the policy of another role.
+    assert len(document["Statement"]) == 2
+    me = Principal.iam(resolver.get_att("Role", "Arn"))
+    queue = resolver.get_att("Jobs", "Arn")
+    assert queue == f"arn:aws:sqs:eu-west-2:{ACCOUNT}:Jobs"
+    assert evaluate_identity(document, Request(me, "sqs:SendMessage", queue)).statements == ("Send",)
+    assert evaluate_identity(document, Request(me, "SQS:sendmessage", queue)).allowed  # actions are case-insensitive
+    assert not evaluate_identity(document, Request(me, "sqs:SendMessage", queue + "-dlq")).allowed
+    assert not evaluate_identity(document, Request(me, "sqs:ReceiveMessage", queue)).allowed
+    deny = policy({"Effect": "Allow", "Action": "sqs:*", "Resource": "*"},
+                  {"Sid": "NoDlq", "Effect": "Deny", "Action": "sqs:*", "Resource": "*-dlq"})
+    assert evaluate_identity(deny, Request(me, "sqs:SendMessage", queue + "-dlq")).reason == "explicit deny"
+    # AWS refuses a Principal in an identity-based policy; so does the model.
+    with pytest.raises(PolicyModelError):
+        evaluate_identity(policy(statement()), Request(me, "sns:Publish", TOPIC))
+    with pytest.raises(PolicyModelError):
+        role_policy(resolver, "Jobs")
