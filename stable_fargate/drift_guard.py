@@ -41,6 +41,10 @@ class _HasDirectory(Protocol):
 SIZING_DECLARATIONS = frozenset({"cpu", "memory"})
 """What an environment's sizing of a service (``services.<svc>``) declares may differ."""
 
+DATABASE_POOL_DECLARATION = "env:DB_POOL_MAX"
+"""What an environment's database data (``environments.<env>.databases.<db>.pools.<svc>``)
+declares may differ: the pool size PostgresAccess hands the service as DB_POOL_MAX."""
+
 RELEASE_DECLARATIONS = frozenset({"image"})
 """What an environment's release of a service (``images.<svc>``) declares may differ: during a
 promotion staging runs the new tag while prod still runs the old one. A hotfix
@@ -103,6 +107,9 @@ def declarations_for(*, config: AppConfig, parameters: ParameterSets) -> Declara
         for service in env.images:
             props.setdefault(service, {}).setdefault(env.name, set()).update(RELEASE_DECLARATIONS)
             expected.setdefault(service, set()).add(env.name)
+        for database in env.databases.values():
+            for service in database.pools:
+                props.setdefault(service, {}).setdefault(env.name, set()).add(DATABASE_POOL_DECLARATION)
     for service, per_env in parameters.declared_differences().items():
         for env_name, names in per_env.items():
             props.setdefault(service, {}).setdefault(env_name, set()).update(names)

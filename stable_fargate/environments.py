@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from stable_fargate.config.loader import AppConfig, load_app_config, load_environment
-from stable_fargate.config.models import AccountRegion, EnvironmentSpec, Hotfix, ServiceSizing
+from stable_fargate.config.models import AccountRegion, DatabaseSizing, EnvironmentSpec, Hotfix, ServiceSizing
 from stable_fargate.config.rules import KNOWN_REGIONS
 
 if TYPE_CHECKING:
@@ -22,6 +22,7 @@ __all__ = [
     "KNOWN_REGIONS",
     "AccountRegion",
     "AppConfig",
+    "DatabaseSizing",
     "EnvironmentSpec",
     "Hotfix",
     "ServiceSizing",

@@ -89,8 +89,8 @@ def test_hand_built_secret_refs_follow_the_loaders_rules(source: Any, name: str,
 
 def test_the_loader_and_a_hand_built_ref_agree() -> None:
     config = load(block())
-    loaded = config.environment("prod").parameters_for("portfolio-api").secrets["DATABASE_PASSWORD"]
-    assert loaded == SecretRef("secretsmanager", "portfolio-api/database", json_field="password")
+    loaded = config.environment("prod").parameters_for("portfolio-api").secrets["SESSION_SIGNING_SECRET"]
+    assert loaded == SecretRef("secretsmanager", "portfolio-api/session-signing")
 
 
 def test_resolve_errors_say_what_to_do() -> None:
@@ -337,6 +337,6 @@ def test_a_token_shaped_string_in_cdk_json_is_refused_but_passes_in_a_hand_built
     error = refused(data)
     assert (error.field, error.value) == ("tooling.region", "<token>")
     data = block()
-    data["parameters"]["portfolio-api"]["keys"]["DATABASE_PASSWORD"]["name"] = "${Token[Name.7]}"
-    assert refused(data).field == "parameters.portfolio-api.keys.DATABASE_PASSWORD.name"
+    data["parameters"]["portfolio-api"]["keys"]["SESSION_SIGNING_SECRET"]["name"] = "${Token[Name.7]}"
+    assert refused(data).field == "parameters.portfolio-api.keys.SESSION_SIGNING_SECRET.name"
     assert SecretRef("ssm", "${Token[Name.7]}").name == "${Token[Name.7]}"  # a construct's attribute, by hand

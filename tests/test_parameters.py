@@ -155,7 +155,7 @@ def test_environment_specs_are_accepted_and_the_sample_app_loads() -> None:
     assert api_dev.plain["PORT"] == "3000"
     assert api_dev.plain["LOG_LEVEL"] == "debug"
     assert sets.resolve("portfolio-api", "prod").plain["LOG_LEVEL"] == "info"
-    assert api_dev.secrets["DATABASE_PASSWORD"] == SecretRef("secretsmanager", "portfolio-api/database", "password")
+    assert api_dev.secrets["SESSION_SIGNING_SECRET"] == SecretRef("secretsmanager", "portfolio-api/session-signing")
     assert sets.resolve("portfolio-import", "prod").secrets["IMPORT_API_TOKEN"].source == "ssm"
     assert "LEDGER_URL" in sets.resolve("reconciliation", "staging").plain
 

@@ -6,6 +6,7 @@ Nothing here imports the CDK: the read side (drift) loads it too.
 from stable_fargate.config.loader import AppConfig, ParameterSet, ParameterSets, load_app_config, load_environment, load_parameter_sets
 from stable_fargate.config.models import (
     AccountRegion,
+    DatabaseSizing,
     EnvironmentSpec,
     Hotfix,
     PlainKey,
@@ -18,6 +19,7 @@ from stable_fargate.config.models import (
 __all__ = [
     "AccountRegion",
     "AppConfig",
+    "DatabaseSizing",
     "EnvironmentSpec",
     "Hotfix",
     "ParameterSet",

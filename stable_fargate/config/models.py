@@ -31,7 +31,7 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from stable_fargate import defaults
+from stable_fargate import connection_budget, defaults
 from stable_fargate.config import rules
 from stable_fargate.config.messages import config_error
 from stable_fargate.config.rules import (
@@ -39,16 +39,21 @@ from stable_fargate.config.rules import (
     ArrayAsTuple,
     Budget,
     Cpu,
+    DatabaseName,
+    DeclaredConnections,
     EnvironmentName,
     ImageName,
+    InstanceClass,
     IsoDate,
     JsonField,
     KeyName,
     MemoryMib,
+    PoolSize,
     Reason,
     Region,
     RuleError,
     ServiceName,
+    StorageGib,
     TaskCount,
     VpcCidr,
 )
@@ -175,6 +180,59 @@ class ServiceSizing(Model):
         if self.on_demand_base is not None and self.on_demand_base > self.max_tasks:
             raise RuleError(
                 f"Keep at most max_tasks ({self.max_tasks}) tasks on demand.", field="on_demand_base", value=self.on_demand_base
+            )
+        return self
+
+
+# --- Databases --------------------------------------------------------------------------------
+
+
+class DatabaseSizing(Model):
+    """One database in one environment (``environments.<env>.databases.<name>``): the instance
+    and the connection pool of each service that connects to it. Pool sizes may differ between
+    environments (the drift guard reads them as declared differences of DB_POOL_MAX)."""
+
+    instance_class: InstanceClass
+    """The RDS instance class, e.g. db.m7g.large; its memory sets max_connections unless declared."""
+    allocated_storage_gib: StorageGib = defaults.DATABASE_ALLOCATED_STORAGE_GIB
+    """gp3 storage in GiB (20 to 65536)."""
+    max_allocated_storage_gib: StorageGib | None = None
+    """The most storage autoscaling may grow to; null: twice the allocation."""
+    multi_az: bool | None = None
+    """A standby in another AZ; null: the environment's production flag. Production refuses false."""
+    max_connections: DeclaredConnections | None = None
+    """The instance's max_connections, declared (written into the parameter group); null: RDS's
+    default for the class, LEAST(DBInstanceClassMemory / 9531392, 5000)."""
+    pools: Annotated[Mapping[ServiceName, PoolSize], ReadOnly] = Field(default_factory=_empty)
+    """service -> the connection pool of each of its tasks (DB_POOL_MAX), 1 to 1000."""
+
+    @property
+    def storage_ceiling_gib(self) -> int:
+        """Where storage autoscaling stops."""
+        if self.max_allocated_storage_gib is not None:
+            return self.max_allocated_storage_gib
+        return min(self.allocated_storage_gib * defaults.DATABASE_MAX_STORAGE_FACTOR, rules.MAX_STORAGE_GIB)
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        if self.max_allocated_storage_gib is not None and self.max_allocated_storage_gib < self.allocated_storage_gib:
+            raise RuleError(
+                f"Give at least allocated_storage_gib ({self.allocated_storage_gib}): autoscaling only grows storage.",
+                field="max_allocated_storage_gib", value=self.max_allocated_storage_gib,
+            )
+        known = connection_budget.nominal_max_connections(self.instance_class)
+        if self.max_connections is None and known is None:
+            raise RuleError(
+                "This class is not in the table the connection budget derives max_connections from (Graviton classes of 4 GiB "
+                f"and more: {', '.join(sorted(connection_budget.INSTANCE_CLASS_MEMORY_GIB)[:4])}, ...): declare \"max_connections\" "
+                "(read it on the instance with SHOW max_connections) or use a class of the table.",
+                field="instance_class", value=self.instance_class,
+            )
+        if self.max_connections is not None and known is not None and self.max_connections > known:
+            raise RuleError(
+                f"{self.instance_class} has memory for at most {known} connections by RDS's own formula on its whole memory; "
+                "more would risk the instance running out of memory. Declare fewer, or choose a larger class.",
+                field="max_connections", value=self.max_connections,
             )
         return self
 
@@ -557,6 +615,8 @@ class EnvironmentSpec(Model):
     """service -> its sizing here."""
     images: Annotated[Mapping[ServiceName, ImageName], ReadOnly] = Field(default_factory=_empty)
     """service -> the release it runs: v1.2.3 or v1.2.3@sha256:<64 hex>."""
+    databases: Annotated[Mapping[DatabaseName, DatabaseSizing], ReadOnly] = Field(default_factory=_empty)
+    """database -> its instance and the pool of each service that connects to it."""
     monthly_budget_usd: Budget | None = None
     """The environment's declared monthly budget in US dollars."""
     promotes_from: EnvironmentName | None = None
@@ -591,6 +651,7 @@ class EnvironmentSpec(Model):
                     field=f"images.{service}", value=image,
                 )
         self._check_hotfixes()
+        self._check_databases()
         for service, resolved in self.parameters.items():
             if (resolved.service, resolved.environment) != (service, self.name):
                 raise RuleError(
@@ -623,6 +684,31 @@ class EnvironmentSpec(Model):
                 f"subnet each ({rules.subnet_layout_addresses(len(azs))} addresses): use a /{largest} or larger (a shorter prefix).",
                 field="vpc_cidr", value=self.vpc_cidr,
             )
+
+    def _check_databases(self) -> None:
+        connected: dict[str, str] = {}
+        for name, database in self.databases.items():
+            where = f"databases.{name}"
+            if self.production and database.multi_az is False:
+                raise RuleError(
+                    "A production database keeps a standby in another AZ: an AZ outage or an instance failure then fails "
+                    "over in a minute or two instead of stopping every service. Remove multi_az (or set it true).",
+                    field=f"{where}.multi_az", value=False,
+                )
+            for service in database.pools:
+                if service not in self.services:
+                    raise RuleError(
+                        f"{service} has no sizing in this environment, so its connections cannot be budgeted: declare it under "
+                        f"services.{service} (its max_tasks counts), or remove the pool.",
+                        field=f"{where}.pools.{service}", value=database.pools[service],
+                    )
+                if service in connected:
+                    raise RuleError(
+                        f"{service} already has a pool in database {connected[service]}: a service connects to one database "
+                        "(PGHOST, PGDATABASE and DB_POOL_MAX name one). Keep one of the two pools.",
+                        field=f"{where}.pools.{service}", value=database.pools[service],
+                    )
+                connected[service] = name
 
     def _check_certificate(self) -> None:
         match = rules.ACM_ARN_PATTERN.fullmatch(self.certificate_arn)
@@ -671,6 +757,21 @@ class EnvironmentSpec(Model):
             )
         return self.services[service]
 
+    def database(self, name: str) -> DatabaseSizing:
+        """The database declared as ``name``; a missing entry is a ConfigError."""
+        if name not in self.databases:
+            raise ConfigError(
+                f"environment {self.name}", f"environments.{self.name}.databases.{name}", None,
+                f"Declare the database under environments.{self.name}.databases.{name} in cdk.json: its instance_class and "
+                "the pool of each service that connects (declared: " + (", ".join(self.databases) or "none") + ").",
+            )
+        return self.databases[name]
+
+    def database_multi_az(self, name: str) -> bool:
+        """Whether ``name`` keeps a standby: as declared, else the environment's production flag."""
+        declared = self.database(name).multi_az
+        return self.production if declared is None else declared
+
     def image_tag(self, service: str) -> str:
         """The release tag this environment runs for ``service`` (``v1.8.0``), without any digest."""
         return rules.split_image(self._image(service))[0]
@@ -701,6 +802,10 @@ class EnvironmentSpec(Model):
     def with_sizing(self, service: str, sizing: ServiceSizing) -> EnvironmentSpec:
         """A copy of this environment with ``service`` sized ``sizing``."""
         return self._replace(services={**self.services, service: sizing})
+
+    def with_database(self, name: str, database: DatabaseSizing) -> EnvironmentSpec:
+        """A copy of this environment with the database ``name`` declared as ``database``."""
+        return self._replace(databases={**self.databases, name: database})
 
     def with_image(self, service: str, tag: str) -> EnvironmentSpec:
         """A copy of this environment running ``tag`` (``v1.2.3`` or ``v1.2.3@sha256:...``) of ``service``."""

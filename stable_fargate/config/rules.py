@@ -109,6 +109,47 @@ FARGATE_MAX_MEMORY_MIB: Final = 122880
 MAX_TASKS_PER_SERVICE: Final = 5000
 """ECS's quota of tasks per service: a larger maximum is a typo that scaling could never reach."""
 
+# --- Databases --------------------------------------------------------------------------------
+
+DATABASE_NAME_PATTERN: Final = re.compile(r"[a-z][a-z0-9_]{0,62}", re.ASCII)
+"""A database's name (``environments.<env>.databases.<name>``): the Postgres database the
+services open (PGDATABASE), an unquoted lower-case identifier of 1 to 63 characters as RDS
+takes ``DBName``; it also names the instance (``<env>-<name>``, ``_`` as ``-``)."""
+
+RESERVED_DATABASE_NAMES: Final = frozenset({"postgres", "rdsadmin", "template0", "template1"})
+"""Databases Postgres or RDS create themselves: a service's data does not belong in them."""
+
+INSTANCE_CLASS_PATTERN: Final = re.compile(r"db\.[a-z][a-z0-9-]*\.[a-z0-9]+", re.ASCII)
+"""An RDS instance class, e.g. db.m7g.large."""
+
+MIN_STORAGE_GIB: Final = 20
+MAX_STORAGE_GIB: Final = 65_536
+"""gp3 storage of an RDS for PostgreSQL instance: 20 GiB to 64 TiB."""
+
+MAX_POOL_SIZE: Final = 1000
+"""A larger connection pool per task is a typo: no process usefully holds a thousand connections."""
+
+MAX_DECLARED_CONNECTIONS: Final = 262_143
+"""The largest ``max_connections`` Postgres accepts."""
+
+
+def check_database_name(value: str) -> str:
+    if DATABASE_NAME_PATTERN.fullmatch(value) is None:
+        raise RuleError(
+            "Name the database in lower-case ASCII letters, digits and '_' (1 to 63 characters, starting with a letter), "
+            "such as portfolio: Postgres reads it unquoted and RDS names the instance after it."
+        )
+    if value in RESERVED_DATABASE_NAMES:
+        raise RuleError(f"{value} is created by Postgres or RDS itself; name the application's database, e.g. portfolio.")
+    return value
+
+
+def check_instance_class(value: str) -> str:
+    if INSTANCE_CLASS_PATTERN.fullmatch(value) is None:
+        raise RuleError("Give an RDS instance class such as db.m7g.large (db.<family>.<size>, lower case).")
+    return value
+
+
 # --- Budgets ----------------------------------------------------------------------------------
 
 MAX_MONTHLY_BUDGET_USD: Final = 10_000_000.0
@@ -451,6 +492,15 @@ MemoryMib = Annotated[int, Field(ge=FARGATE_MIN_MEMORY_MIB, le=FARGATE_MAX_MEMOR
 TaskCount = Annotated[int, Field(ge=0, le=MAX_TASKS_PER_SERVICE)]
 Budget = Annotated[float, Field(gt=0, le=MAX_MONTHLY_BUDGET_USD, allow_inf_nan=False)]
 ArrayAsTuple = BeforeValidator(list_as_tuple)
+DatabaseName = Annotated[
+    str, AfterValidator(check_database_name), Field(json_schema_extra={"pattern": f"^{DATABASE_NAME_PATTERN.pattern}$"})
+]
+InstanceClass = Annotated[
+    str, AfterValidator(check_instance_class), Field(json_schema_extra={"pattern": f"^{INSTANCE_CLASS_PATTERN.pattern}$"})
+]
+StorageGib = Annotated[int, Field(ge=MIN_STORAGE_GIB, le=MAX_STORAGE_GIB)]
+PoolSize = Annotated[int, Field(ge=1, le=MAX_POOL_SIZE)]
+DeclaredConnections = Annotated[int, Field(ge=1, le=MAX_DECLARED_CONNECTIONS)]
 
 
 def check_secret(source: str, name: str | None, json_field: str | None, *, tokens: bool = False) -> None:

@@ -14,7 +14,8 @@ Which differences are declared? A template carries no record of intent, so:
   ``stable_fargate`` block): a *value* property differs legitimately only where an
   environment's data declares it: ``cpu``/``memory`` where the environment sizes the
   service, ``image`` where it pins the service's release (a promotion), ``env:KEY`` /
-  ``secret:KEY`` where its parameter overrides set the key (or the key has no shared value).
+  ``secret:KEY`` where its parameter overrides set the key (or the key has no shared value),
+  ``env:DB_POOL_MAX`` where one of its databases declares the service's pool.
 * Without declarations (any other CDK app): every *value* property (task and container
   cpu/memory, the image tag or digest, environment values, secret references) is presumed
   declared: environments exist to differ in size, release and values.
@@ -433,6 +434,9 @@ def declarations_from_context(block: Mapping[str, Any]) -> Declarations:
                 expected.setdefault(service, set()).add(env)
                 if isinstance(shared, Mapping):
                     services.setdefault(service)
+        for database in _mapping(data.get("databases")).values():
+            for service in _mapping(database.get("pools") if isinstance(database, Mapping) else None):
+                props.setdefault(service, {}).setdefault(env, set()).add("env:DB_POOL_MAX")
         for service, hotfix in _mapping(data.get("hotfixes")).items():
             reason = hotfix.get("reason") if isinstance(hotfix, Mapping) else None
             if isinstance(reason, str):
