@@ -17,10 +17,13 @@ synthesized templates). The one place it is written: pyproject reads it from her
 if TYPE_CHECKING:
     from stable_fargate.alarms import AlarmTopic
     from stable_fargate.checks import StableFargateChecks
+    from stable_fargate.connection_budget import ConnectionBudget
+    from stable_fargate.database import HardenedPostgres, PostgresAccess
     from stable_fargate.drift_guard import DriftGuard
     from stable_fargate.environments import (
         AccountRegion,
         AppConfig,
+        DatabaseSizing,
         EnvironmentSpec,
         ServiceSizing,
         load_app_config,
@@ -39,14 +42,18 @@ _EXPORTS = {
     "AlarmTopic": "alarms",
     "AppConfig": "environments",
     "ConfigError": "errors",
+    "ConnectionBudget": "connection_budget",
+    "DatabaseSizing": "environments",
     "DriftGuard": "drift_guard",
     "EnvironmentSpec": "environments",
     "HardenedCluster": "network",
+    "HardenedPostgres": "database",
     "HardenedRepository": "images",
     "ImageRef": "images",
     "ParameterSet": "parameters",
     "ParameterSets": "parameters",
     "PlatformKey": "network",
+    "PostgresAccess": "database",
     "PrivateNetwork": "network",
     "QueueWorker": "services.worker",
     "ResolvedParameters": "parameters",
@@ -65,14 +72,18 @@ __all__ = [
     "AlarmTopic",
     "AppConfig",
     "ConfigError",
+    "ConnectionBudget",
+    "DatabaseSizing",
     "DriftGuard",
     "EnvironmentSpec",
     "HardenedCluster",
+    "HardenedPostgres",
     "HardenedRepository",
     "ImageRef",
     "ParameterSet",
     "ParameterSets",
     "PlatformKey",
+    "PostgresAccess",
     "PrivateNetwork",
     "QueueWorker",
     "ResolvedParameters",

@@ -440,3 +440,115 @@ EXPECTED_FEATURE_FLAGS: Final[Mapping[str, tuple[object, str]]] = MappingProxyTy
 cdk.json's flags left out in turn on the sample app; seven change its templates, these three its
 behaviour, README: Feature flags), with the value the tests synthesize with and why. StableApp
 warns at synth about a flag an app leaves out or sets otherwise."""
+
+# --- Databases (HardenedPostgres, PostgresAccess, ConnectionBudget) -----------------------
+
+POSTGRES_ENGINE_VERSION: Final = "17.7"
+"""RDS for PostgreSQL pinned to a full version: an engine upgrade is a reviewed change that
+staging runs before prod, like an image release. 17.7 is the minor RDS itself moves retired
+17.x minors to in 2026 (RDS for PostgreSQL release calendar:
+https://docs.aws.amazon.com/AmazonRDS/latest/PostgreSQLReleaseNotes/postgresql-release-calendar.html)."""
+
+POSTGRES_MAJOR_VERSION: Final = "17"
+"""The major of :data:`POSTGRES_ENGINE_VERSION`: the parameter group family (postgres17)."""
+
+DATABASE_AUTO_MINOR_VERSION_UPGRADE: Final = False
+"""No automatic minor upgrades: with them RDS would move prod to a version neither the template
+nor staging has seen, in a maintenance window, and the pin above would be a fiction. Bump
+:data:`POSTGRES_ENGINE_VERSION` instead (PCI DSS's rule is acknowledged on the instance)."""
+
+DATABASE_INSTANCE_PORT: Final = 5433
+"""The instance listens on a non-default port (AwsSolutions-RDS11): a scan for 5432 finds
+nothing there. Services reach it through the proxy, which listens on :data:`PROXY_PORT`."""
+
+PROXY_PORT: Final = 5432
+"""RDS Proxy for PostgreSQL always listens on 5432
+(https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.html, limitations). Written
+as a literal in every security-group rule: a port token makes cdk-nag's EC2 rules throw."""
+
+PROXY_MAX_CONNECTIONS_PERCENT: Final = 80
+"""The proxy may open up to 80 % of ``max_connections``; the rest is for what never goes
+through it: RDS's reserved superuser slots, the proxy's own monitoring connections (not counted
+in MaxDatabaseConnectionsAllowed) and an operator connecting to the instance directly during
+an incident. The connection budget is checked against this 80 %."""
+
+DATABASE_RESERVED_CONNECTIONS: Final = 5
+"""Connections through the proxy that no service declares, counted in every budget: a
+migration task (1), operators' sessions (2), monitoring queries (2)."""
+
+DATABASE_ALLOCATED_STORAGE_GIB: Final = 20
+"""gp3's smallest volume for RDS for PostgreSQL; storage autoscaling grows it."""
+
+DATABASE_MAX_STORAGE_FACTOR: Final = 2
+"""Storage autoscaling may grow a volume to twice its allocation unless the data says otherwise:
+a full disk stops every write, and doubling is a bill someone notices."""
+
+DATABASE_STORAGE_TYPE: Final = "gp3"
+"""gp3: baseline IOPS and throughput independent of size, cheaper than gp2."""
+
+DATABASE_BACKUP_RETENTION_DAYS: Final = 35
+"""Automated backups (point-in-time recovery) kept 35 days, RDS's maximum, where data is
+retained (staging, prod): a corruption found after a month-end close can still be undone."""
+
+DATABASE_BACKUP_RETENTION_DAYS_DISPOSABLE: Final = 7
+"""Backups kept a week in disposable environments (dev): enough to undo a bad migration,
+and never 0 (which turns backups off: AwsSolutions-RDS13)."""
+
+DATABASE_DELETION_PROTECTION: Final = True
+"""Deletion protection in every environment: a stack deletion or replacement must never drop
+a database; turning it off is a deliberate, separate change."""
+
+DATABASE_MONITORING_INTERVAL_SECONDS: Final = 60
+"""Enhanced monitoring every minute: OS metrics (memory, swap, per-process CPU) at the
+resolution of the alarms."""
+
+DATABASE_LOG_EXPORTS: Final = ("postgresql", "upgrade")
+"""Log types RDS for PostgreSQL exports to CloudWatch Logs: the server log (connections,
+errors) and engine upgrades (PCI DSS 10.2; kept LOG_RETENTION_DAYS, KMS-encrypted)."""
+
+DATABASE_PARAMETERS: Final[Mapping[str, str]] = MappingProxyType({
+    "rds.force_ssl": "1",
+    "log_connections": "1",
+    "log_disconnections": "1",
+})
+"""The instance refuses connections without TLS (``rds.force_ssl``) and logs every connection
+and disconnection (who connected, from where, for how long: PCI DSS 10.2)."""
+
+DATABASE_CA_CERTIFICATE: Final = "rds-ca-rsa2048-g1"
+"""The CA of the instance's server certificate; RDS rotates certificates of this CA itself
+(https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html)."""
+
+DATABASE_MASTER_USERNAME: Final = "dbadmin"
+"""The master user, whose password RDS keeps in Secrets Manager and rotates (every 7 days by
+default) without a rotation Lambda of ours; no service uses it."""
+
+DATABASE_CONNECT_VIA_PROXY: Final = True
+"""Services connect through the RDS Proxy: it pools, survives a Multi-AZ failover without
+dropping idle connections, and authenticates with IAM end to end (no password anywhere)."""
+
+DATABASE_SSL_MODE: Final = "verify-full"
+"""Every client verifies the server's certificate chain *and* host name: anything weaker lets a
+host inside the VPC impersonate the database. Weaker modes need an acknowledgement with a reason."""
+
+RDS_CA_BUNDLE_PATH: Final = "/etc/ssl/certs/rds-global-bundle.pem"
+"""Where an image that connects to the instance directly keeps RDS's CA bundle
+(https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem). Through the proxy no
+bundle is needed: the proxy's certificate chains to Amazon's public roots."""
+
+SYSTEM_CA_BUNDLE_PATH: Final = "/etc/ssl/certs/ca-certificates.crt"
+"""The operating system's CA bundle (Debian, Ubuntu, Alpine with ca-certificates): the file a
+weaker-than-verify-full mode through the proxy points libpq at."""
+
+DATABASE_CPU_ALARM_PERCENT: Final = 80
+"""The instance's CPU above 80 % ..."""
+
+DATABASE_ALARM_EVALUATION_PERIODS: Final = 5
+"""... for five one-minute datapoints pages: a busy minute does not, a saturated instance does."""
+
+DATABASE_FREE_STORAGE_ALARM_PERCENT: Final = 10
+"""Free storage below 10 % of the allocation pages: autoscaling acts at the same point, and a
+page says it did (or could not: at its maximum)."""
+
+DATABASE_CONNECTIONS_ALARM_PERCENT: Final = 90
+"""Database connections above 90 % of the proxy's limit page: the budget's assumptions
+(pool sizes, max tasks) no longer hold in practice, before clients queue at the proxy."""
