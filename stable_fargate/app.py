@@ -21,9 +21,10 @@
   own StableFargateChecks);
 * and, in :meth:`StableApp.synth_checked`, synthesizes, then fails on any validation finding in
   any stage (the CDK CLI alone fails only on top-level stacks: :mod:`stable_fargate.gate`), on
-  undeclared drift between the environments (:mod:`stable_fargate.drift_guard`), and warns when
+  undeclared drift between the environments (:mod:`stable_fargate.drift_guard`), warns when
   a stack nears CloudFormation's 500-resource limit or cdk.json lacks a feature flag the
-  library expects (:data:`defaults.EXPECTED_FEATURE_FLAGS`).
+  library expects (:data:`defaults.EXPECTED_FEATURE_FLAGS`), and prints every database's
+  connection budget (:class:`~stable_fargate.connection_budget.ConnectionBudget`).
 
 :func:`run` builds and synthesizes, and prints a :class:`ConfigError` as one message without a
 traceback (exit 1): bad input is the user's to fix, and the message says what.
@@ -44,6 +45,7 @@ from aws_cdk import App, Environment, Stage, Validations, cx_api
 from stable_fargate import defaults
 from stable_fargate.config.loader import AppConfig, load_app_config
 from stable_fargate.config.models import EnvironmentSpec
+from stable_fargate.connection_budget import ConnectionBudget, budget_table
 from stable_fargate.drift_guard import DriftGuard
 from stable_fargate.environments import pin_availability_zones
 from stable_fargate.errors import ConfigError
@@ -139,7 +141,19 @@ class StableApp(App):
         DriftGuard(config=self.config, parameters=self.config.parameters).check(assembly)
         for line in [*self.feature_flag_warnings(), *resource_warnings(assembly)]:
             print(f"stable_fargate: {line}", file=sys.stderr)
+        budgets = self.connection_budgets()
+        if budgets:
+            # On stderr, like the warnings: stdout may carry the CDK CLI's own output.
+            print(f"stable_fargate: Postgres connection budgets (the worst moment: every service at max_tasks, "
+                  f"mid-rollout)\n\n{budget_table(budgets)}\n", file=sys.stderr)
         return assembly
+
+    def connection_budgets(self) -> list[ConnectionBudget]:
+        """Every HardenedPostgres's connection budget, each service connected (one over its limit
+        has already failed the build)."""
+        from stable_fargate.database import HardenedPostgres  # the constructs only when asked
+
+        return [c.budget for c in self.node.find_all() if isinstance(c, HardenedPostgres)]
 
     def feature_flag_warnings(self) -> list[str]:
         """One line per flag of :data:`defaults.EXPECTED_FEATURE_FLAGS` the app leaves out or sets otherwise."""

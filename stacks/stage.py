@@ -9,6 +9,7 @@ from constructs import Construct
 
 from stable_fargate import EnvironmentSpec
 from stacks.api import ApiStack
+from stacks.data import DataStack
 from stacks.platform import PlatformStack
 from stacks.workers import WorkersStack
 
@@ -34,14 +35,17 @@ class EnvironmentStage(Stage):
         )
         self.environment = environment
         # Every stack of an environment holds data (keys, logs, queues, access logs), and the
-        # Api and Workers stacks read the Platform's outputs by weak reference
+        # Data, Api and Workers stacks read the Platform's (and Data's) outputs by weak reference
         # (Fn::GetStackOutput), which does not stop Platform from being deleted or replaced
         # under them: production stacks are termination-protected.
         protected = environment.production
         self.platform = PlatformStack(self, "Platform", environment=environment, termination_protection=protected)
-        self.api = ApiStack(self, "Api", platform=self.platform, environment=environment, termination_protection=protected)
+        self.data = DataStack(self, "Data", platform=self.platform, environment=environment, termination_protection=protected)
+        self.api = ApiStack(
+            self, "Api", platform=self.platform, data=self.data, environment=environment, termination_protection=protected
+        )
         self.workers = WorkersStack(
-            self, "Workers", environment=environment, platform=self.platform, termination_protection=protected
+            self, "Workers", environment=environment, platform=self.platform, data=self.data, termination_protection=protected
         )
         # portfolio-api enqueues client uploads for portfolio-import: the right to send, the
         # key grant and the queue's URL as IMPORT_QUEUE_URL, in every environment alike.

@@ -9,9 +9,11 @@ from aws_cdk import Duration, Stack
 from constructs import Construct
 
 from stable_fargate import EnvironmentSpec
+from stable_fargate.database import PostgresAccess
 from stable_fargate.scaling import WarmWindow
 from stable_fargate.services.job import ScheduledJob
 from stable_fargate.services.worker import QueueWorker
+from stacks.data import DataStack
 from stacks.platform import PlatformStack
 
 PORTFOLIO_IMPORT = "portfolio-import"
@@ -42,10 +44,18 @@ run when the trading day opens."""
 
 class WorkersStack(Stack):
     """One environment's background services, on the platform's cluster, key and alarm topic;
-    their sizing, release and configuration come from the environment's data."""
+    their sizing, release and configuration come from the environment's data. Both read and
+    write portfolios in the environment's database (``data``)."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, environment: EnvironmentSpec, platform: PlatformStack, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        environment: EnvironmentSpec,
+        platform: PlatformStack,
+        data: DataStack,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         common: dict[str, Any] = {
@@ -73,4 +83,10 @@ class WorkersStack(Stack):
             time_zone=RECONCILIATION_TIME_ZONE,
             max_runtime=RECONCILIATION_MAX_RUNTIME,
             **common,
+        )
+        self.portfolio_import_database = PostgresAccess(
+            self, "PortfolioImportDatabase", service=self.portfolio_import, database=data.database
+        )
+        self.reconciliation_database = PostgresAccess(
+            self, "ReconciliationDatabase", service=self.reconciliation, database=data.database
         )
