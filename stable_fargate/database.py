@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from typing import Any, Final, Literal
 
 import jsii
-from aws_cdk import Duration, IStableAnyProducer, Lazy, Stack, Token
+from aws_cdk import Duration, Fn, IStableAnyProducer, Lazy, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
@@ -471,6 +471,35 @@ class HardenedPostgres(Construct):
             debug_logging=False,
         )
 
+    # --- Who may connect ------------------------------------------------------------------
+
+    def connect_policy(self, user: str, *, via_proxy: bool = True) -> iam.ManagedPolicy:
+        """A customer-managed policy that allows ``rds-db:connect`` as ``user`` to this proxy (or
+        instance) only; PostgresAccess attaches it to the service's task role.
+
+        It lives here, beside the proxy, and the task role names it by ARN: the ARN of a proxy's
+        database user needs the proxy's resource id, cut from its ARN with Fn::Split, which a
+        service's stack could only apply to another stack's output (CloudFormation does not
+        take Fn::GetStackOutput inside Fn::Split)."""
+        construct_id = ("Connect" if via_proxy else "ConnectDirect") + "".join(part.capitalize() for part in user.split("_"))
+        existing = self.node.try_find_child(construct_id)
+        if isinstance(existing, iam.ManagedPolicy):
+            return existing
+        stack = Stack.of(self)
+        # A proxy's id is the last part of arn:aws:rds:<region>:<account>:db-proxy:prx-...
+        resource_id = Fn.select(6, Fn.split(":", self.proxy.db_proxy_arn)) if via_proxy else self.instance.instance_resource_id
+        return iam.ManagedPolicy(
+            self,
+            construct_id,
+            description=f"Connect to {self.instance_identifier}" + (" through its proxy" if via_proxy else "") + f" as {user}",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["rds-db:connect"],
+                    resources=[f"arn:{stack.partition}:rds-db:{stack.region}:{stack.account}:dbuser:{resource_id}/{user}"],
+                )
+            ],
+        )
+
     # --- Alarms ---------------------------------------------------------------------------
 
     def _build_alarms(self) -> None:
@@ -745,11 +774,8 @@ class PostgresAccess(Construct):
         return ecs.Secret.from_secrets_manager(secret, field=password.json_field)
 
     def _grant_connect(self) -> None:
-        role = self.service.task_definition.task_role
-        if self.via_proxy:
-            self.database.proxy.grant_connect(role, self.user)
-        else:
-            self.database.instance.grant_connect(role, self.user)
+        self.connect_policy = self.database.connect_policy(self.user, via_proxy=self.via_proxy)
+        self.service.task_definition.task_role.add_managed_policy(self.connect_policy)
 
     def _admit(self) -> None:
         """One rule on the proxy's (or instance's) group: this service's group, the literal port."""

@@ -48,7 +48,8 @@ def render_markdown(review: Review, *, charts: Mapping[str, str] | None = None, 
     findings = review.findings
     out += ["", "## Findings", ""]
     out += [f"- {f}" for f in findings] if findings else ["- None: no undeclared drift, every replayed worker keeps its latency goal, "
-                                                          "no maximum cost above a declared budget."]
+                                                          "no maximum cost above a declared budget, no database over its "
+                                                          "connection budget."]
     if diff is not None:
         out += ["", "## What this change does", ""]
         out += [f"- {d.line}" for d in diff] if diff else ["- No change in rollout, scaling, queues or cost."]
@@ -56,6 +57,7 @@ def render_markdown(review: Review, *, charts: Mapping[str, str] | None = None, 
     out += _rollouts(review.rollouts, charts.get("rollout"))
     out += _replays(review, charts)
     out += _costs(review, charts.get("cost"))
+    out += _budgets(review)
     tracking = review.options.settings.tracking
     out += ["", "## Readings and assumptions", "", *readings(review)]
     out += [
@@ -185,6 +187,34 @@ def _costs(review: Review, chart: str | None) -> list[str]:
     return out
 
 
+def _budgets(review: Review) -> list[str]:
+    out = ["", "## Postgres connection budgets", ""]
+    if not review.budgets:
+        return [*out, "No RDS DB instance."]
+    out += ["At the worst moment, every service at its maximum tasks in the middle of a rollout (a scheduled job: one run), "
+            "each task holding its whole pool; the total (plus reserved connections) must fit within max_connections x the "
+            "proxy's MaxConnectionsPercent. Recomputed from the parts the template records.", ""]
+    rows: list[list[Any]] = []
+    for budget in review.budgets:
+        if not budget.recorded:
+            rows.append([budget.environment, budget.database, "(no budget recorded)", "", "", "", ""])
+            continue
+        for share in budget.shares:
+            surge = f"{share.max_tasks} x {share.maximum_percent} % = {share.tasks}" if share.maximum_percent else f"{share.tasks} (job)"
+            rows.append([budget.environment, budget.database, share.service, surge, share.pool_size, share.connections, ""])
+        rows.append([budget.environment, budget.database, "reserved", "", "", budget.reserved, ""])
+        limit = "n/a" if budget.limit is None else (
+            f"{budget.limit} ({budget.max_connections} x {budget.max_connections_percent} %, {budget.instance_class or '?'})"
+        )
+        if budget.fits is None:
+            verdict = "n/a"
+        else:
+            verdict = f"fits, {budget.headroom} to spare" if budget.fits else f"**over by {-(budget.headroom or 0)}**"
+        rows.append([budget.environment, budget.database, "**total**", "", "", f"**{budget.total}**", f"{limit}: {verdict}"])
+    out += _table(["env", "database", "service", "tasks counted", "pool", "connections", "limit"], rows)
+    return out
+
+
 def to_json(review: Review, *, diff: Sequence[ServiceDiff] | None = None, charts: Mapping[str, str] | None = None) -> dict[str, Any]:
     settings = review.options.settings
     return {
@@ -206,6 +236,7 @@ def to_json(review: Review, *, diff: Sequence[ServiceDiff] | None = None, charts
             "budget_share_at_max": c.budget_share_at_max,
             "services": [s.__dict__ for s in c.services],
         } for c in review.costs],
+        "connection_budgets": [b.to_json() for b in review.budgets],
         "prices": {"source": review.options.prices.source, "read_on": review.options.prices.read_on},
         "diff": None if diff is None else [{"environment": d.environment, "service": d.service, "line": d.line,
                                             "changes": [c.__dict__ for c in d.changes]} for d in diff],

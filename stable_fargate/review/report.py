@@ -3,7 +3,8 @@
 :func:`build_review` reads an input once (cdk.out, a snapshot directory, a template) and
 assembles the sections the issue asks for: environments side by side (the drift engine),
 the rollout timeline of every load-balanced service, the scaling replay of every queue
-worker against a trace, the monthly cost of every environment against its budget, and,
+worker against a trace, the monthly cost of every environment against its budget, every
+database's connection budget (:mod:`stable_fargate.review.budgets`), and,
 given an older input, the semantic diff (:mod:`stable_fargate.review.diff`). Rendering is
 elsewhere (:mod:`stable_fargate.review.render`, :mod:`stable_fargate.review.charts`).
 
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from stable_fargate.review.budgets import DatabaseBudget, connection_budgets
 from stable_fargate.review.cost import EnvironmentCost, environment_cost
 from stable_fargate.review.drift import DriftReport, compare
 from stable_fargate.review.model import AssemblySources, model_from_sources, read_assembly
@@ -81,6 +83,8 @@ class Review:
     workers: tuple[WorkerReview, ...]
     costs: tuple[EnvironmentCost, ...]
     options: ReviewOptions
+    budgets: tuple[DatabaseBudget, ...] = ()
+    """Postgres connection budgets recorded on the DB instances (``HardenedPostgres``)."""
 
     def worker(self, environment: str, service: str) -> WorkerReview | None:
         return next((w for w in self.workers if w.result.environment.lower() == environment.lower() and w.result.service == service), None)
@@ -94,7 +98,7 @@ class Review:
     @property
     def findings(self) -> tuple[str, ...]:
         """What a reviewer must look at: undeclared drift, a missed latency goal, a maximum
-        cost above the budget."""
+        cost above the budget, a database whose connections could exceed its proxy's limit."""
         found = []
         for service in self.drift.services:
             if service.undeclared:
@@ -106,6 +110,12 @@ class Review:
             share = cost.budget_share_at_max
             if share is not None and share > 1:
                 found.append(f"{cost.environment}: maximum monthly Fargate cost is {share:.0%} of the budget")
+        for budget in self.budgets:
+            if budget.fits is False:
+                found.append(
+                    f"{budget.environment} {budget.database}: services could open {budget.total} Postgres connections, "
+                    f"over the proxy's limit of {budget.limit}"
+                )
         return tuple(found)
 
 
@@ -155,4 +165,7 @@ def review_of(read: AssemblySources, source: str, options: ReviewOptions) -> Rev
             for w in workers if w.result.environment == env.name
         }
         costs.append(environment_cost(env, options.prices, typical, options.region))
-    return Review(source=source, model=model, drift=drift, rollouts=rollouts, workers=workers, costs=tuple(costs), options=options)
+    return Review(
+        source=source, model=model, drift=drift, rollouts=rollouts, workers=workers, costs=tuple(costs), options=options,
+        budgets=connection_budgets(read),
+    )

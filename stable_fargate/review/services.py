@@ -8,8 +8,8 @@ architecture, containers with health checks, stop timeout, image, environment an
 keys); target groups and their listeners; Application Auto Scaling (scalable target, step
 policies with their CloudWatch alarms, target tracking with predefined or customized
 metrics, metric math included); the SQS queue a worker drains and its dead-letter queue.
-Per environment: AWS Budgets budgets and, as a hook for a later connection-budget review,
-RDS instances, clusters and proxies.
+Per environment: AWS Budgets budgets, and RDS instances, clusters and proxies (the connection
+budgets HardenedPostgres records are read by :mod:`stable_fargate.review.budgets`).
 
 Which service a resource belongs to follows the template's own references: a scalable
 target names its service in ``ResourceId``; a policy names its scalable target; an alarm
