@@ -151,11 +151,12 @@ class BudgetLine:
         return f"{self.max_tasks} max_tasks x {self.maximum_percent} % = {self.tasks}"
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "service": self.service, "kind": self.kind, "max_tasks": self.max_tasks,
-            "maximum_percent": self.maximum_percent, "tasks": self.tasks, "pool_size": self.pool_size,
-            "connections": self.connections,
-        }
+        """The line as the template records it (a job has no ``maximum_percent``: CloudFormation
+        drops a null, so the record leaves it out)."""
+        record: dict[str, Any] = {"service": self.service, "kind": self.kind, "max_tasks": self.max_tasks}
+        if self.maximum_percent is not None:
+            record["maximum_percent"] = self.maximum_percent
+        return record | {"tasks": self.tasks, "pool_size": self.pool_size, "connections": self.connections}
 
 
 @dataclass(frozen=True)

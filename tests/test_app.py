@@ -75,7 +75,7 @@ def test_acknowledgements_sit_on_resources_with_specific_reasons(sample_app: Sam
 
 
 # Stateful resources: a refactor that changes one of these IDs would make CloudFormation
-# replace the resource (a new, empty repository; a new key that cannot decrypt old data).
+# replace the resource (a new, empty repository or database; a new key that cannot decrypt old data).
 PINNED_LOGICAL_IDS = {
     ("tooling", "Registry"): {
         "RegistryKey1539DD54": "AWS::KMS::Key",
@@ -88,6 +88,14 @@ PINNED_LOGICAL_IDS = {
             "PlatformKey1C4A1A63": "AWS::KMS::Key",
             "NetworkFlowLogs2BEC3212": "AWS::Logs::LogGroup",
             "NetworkVpc7FB7348F": "AWS::EC2::VPC",
+        }
+        for env in ("dev", "staging", "prod")
+    },
+    **{
+        (env, "Data"): {
+            "PortfolioInstance5C8DBA5A": "AWS::RDS::DBInstance",
+            "PortfolioPostgresqlLogs373C202C": "AWS::Logs::LogGroup",
+            "PortfolioUpgradeLogsC9EBB8A3": "AWS::Logs::LogGroup",
         }
         for env in ("dev", "staging", "prod")
     },
@@ -167,7 +175,7 @@ def test_stateful_stacks_are_termination_protected_in_production(sample_app: Sam
     does not stop Platform from being deleted under them: production stacks are protected."""
     protected = {(env, stack.node.id): stack.termination_protection for env, stack in sample_app.stacks()}
     assert protected[("tooling", "Registry")] is True
-    for name in ("Platform", "Api", "Workers"):
+    for name in ("Platform", "Data", "Api", "Workers"):
         assert protected[("prod", name)] is True
         assert protected[("dev", name)] is False
         assert protected[("staging", name)] is False

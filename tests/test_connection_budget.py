@@ -162,5 +162,5 @@ def test_the_table_and_the_record() -> None:
         "service": "portfolio-api", "kind": "web", "max_tasks": 12, "maximum_percent": 200, "tasks": 24, "pool_size": 10,
         "connections": 240,
     }
-    assert record["services"][2]["maximum_percent"] is None and record["services"][2]["tasks"] == 1
+    assert "maximum_percent" not in record["services"][2] and record["services"][2]["tasks"] == 1
     assert GIB == 2**30
