@@ -340,3 +340,78 @@ def test_a_token_shaped_string_in_cdk_json_is_refused_but_passes_in_a_hand_built
     data["parameters"]["portfolio-api"]["keys"]["SESSION_SIGNING_SECRET"]["name"] = "${Token[Name.7]}"
     assert refused(data).field == "parameters.portfolio-api.keys.SESSION_SIGNING_SECRET.name"
     assert SecretRef("ssm", "${Token[Name.7]}").name == "${Token[Name.7]}"  # a construct's attribute, by hand
+
+
+# --- databases ------------------------------------------------------------------------------
+
+
+def with_database(env: str = "prod", **changes: Any) -> dict[str, Any]:
+    data = block()
+    data["environments"][env]["databases"]["portfolio"].update(changes)
+    return data
+
+
+def test_the_sample_databases_load_with_their_defaults() -> None:
+    config = load(block())
+    prod, dev = config.environment("prod"), config.environment("dev")
+    portfolio = prod.database("portfolio")
+    assert (portfolio.instance_class, portfolio.allocated_storage_gib, portfolio.storage_ceiling_gib) == ("db.m7g.large", 100, 400)
+    assert dict(portfolio.pools) == {"portfolio-api": 10, "portfolio-import": 5, "reconciliation": 4}
+    assert (prod.database_multi_az("portfolio"), dev.database_multi_az("portfolio")) == (True, False)  # production's flag
+    assert dev.database("portfolio").storage_ceiling_gib == 40  # twice the 20 GiB when not declared
+    with pytest.raises(ConfigError) as info:
+        prod.database("ledger")
+    assert info.value.field == "environments.prod.databases.ledger" and "declared: portfolio" in info.value.fix
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "fix"),
+    [
+        ({"multi_az": False}, "environments.prod.databases.portfolio.multi_az", "standby in another AZ"),
+        ({"pools": {"ledger": 5}}, "environments.prod.databases.portfolio.pools.ledger", "has no sizing in this environment"),
+        ({"pools": {"portfolio-api": 0}}, "environments.prod.databases.portfolio.pools.portfolio-api", "Give a number at least 1."),
+        ({"pools": {"portfolio-api": 1001}}, "environments.prod.databases.portfolio.pools.portfolio-api", "Give a number at most 1000."),
+        ({"pools": {"portfolio-api": "10"}}, "environments.prod.databases.portfolio.pools.portfolio-api", "whole number"),
+        ({"instance_class": "db.x2g.large"}, "environments.prod.databases.portfolio.instance_class", 'declare "max_connections"'),
+        ({"instance_class": "m7g.large"}, "environments.prod.databases.portfolio.instance_class", "db.<family>.<size>"),
+        ({"max_connections": 1000}, "environments.prod.databases.portfolio.max_connections", "at most 901 connections"),
+        ({"max_allocated_storage_gib": 50}, "environments.prod.databases.portfolio.max_allocated_storage_gib", "only grows storage"),
+        ({"allocated_storage_gib": 10}, "environments.prod.databases.portfolio.allocated_storage_gib", "Give a number at least 20."),
+        ({"engine": "mysql"}, "environments.prod.databases.portfolio.engine", "Remove"),
+    ],
+)
+def test_bad_database_declarations_are_refused(changes: dict[str, Any], field: str, fix: str) -> None:
+    error = refused(with_database(**changes))
+    assert (error.subject, error.field) == ("environment prod", field)
+    assert fix in error.fix
+
+
+def test_a_class_outside_the_table_loads_with_a_declared_max_connections() -> None:
+    config = load(with_database(instance_class="db.x2g.large", max_connections=2000))
+    assert config.environment("prod").database("portfolio").max_connections == 2000
+
+
+@pytest.mark.parametrize(("name", "fix"), [("Portfolio", "lower-case ASCII"), ("postgres", "created by Postgres or RDS"),
+                                           ("9lives", "starting with a letter"), ("a" * 64, "1 to 63 characters")])
+def test_bad_database_names_are_refused(name: str, fix: str) -> None:
+    data = block()
+    data["environments"]["prod"]["databases"][name] = data["environments"]["prod"]["databases"].pop("portfolio")
+    error = refused(data)
+    assert error.field.startswith("environments.prod.databases") and fix in error.fix
+
+
+def test_a_service_pooled_in_two_databases_is_refused() -> None:
+    data = block()
+    data["environments"]["prod"]["databases"]["ledger"] = {"instance_class": "db.m7g.large", "pools": {"portfolio-api": 2}}
+    error = refused(data)
+    assert error.field == "environments.prod.databases.ledger.pools.portfolio-api" and "connects to one database" in error.fix
+
+
+def test_pool_sizes_are_declared_differences_for_the_guard_and_the_cli() -> None:
+    data = block()
+    config = load(data)
+    typed = declarations_for(config=config, parameters=config.parameters)
+    for service in ("portfolio-api", "portfolio-import", "reconciliation"):
+        for env in ("dev", "staging", "prod"):
+            assert "env:DB_POOL_MAX" in typed.properties[service][env]
+    assert declarations_from_context(data) == typed
