@@ -49,7 +49,7 @@ from stable_fargate import defaults
 from stable_fargate._retention import log_retention, removal_policy
 from stable_fargate._typecheck import checked_inputs
 from stable_fargate.config.models import DatabaseSizing, EnvironmentSpec
-from stable_fargate.config.rules import SERVICE_NAME_PATTERN
+from stable_fargate.config.rules import SERVICE_NAME_PATTERN, is_environment_safe
 from stable_fargate.connection_budget import (
     ECS_DEFAULT_MAXIMUM_PERCENT,
     BudgetLine,
@@ -92,6 +92,9 @@ resource id) (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monito
 
 MAX_IDENTIFIER = 63
 """RDS's longest DB instance identifier."""
+
+MAX_ACKNOWLEDGEMENT = 500
+"""An acknowledgement is a sentence or two, kept in the construct's metadata."""
 
 ServiceLike = StableWebService | QueueWorker | ScheduledJob
 
@@ -727,8 +730,15 @@ class PostgresAccess(Construct):
             )
         if acknowledgement is not None and ssl_mode == defaults.DATABASE_SSL_MODE:
             raise ConfigError(service, "ssl_mode_acknowledgement", acknowledgement, "verify-full needs no acknowledgement: remove it.")
-        if not ca_bundle_path.startswith("/") or any(c.isspace() or c == "\x00" for c in ca_bundle_path):
-            raise ConfigError(service, "ca_bundle_path", ca_bundle_path, "Give an absolute path inside the image without spaces.")
+        if acknowledgement is not None and (len(acknowledgement) > MAX_ACKNOWLEDGEMENT or not acknowledgement.isprintable()
+                                            or not is_environment_safe(acknowledgement)):
+            raise ConfigError(
+                service, "ssl_mode_acknowledgement", acknowledgement,
+                f"Say why in one line of printable text, at most {MAX_ACKNOWLEDGEMENT} characters.",
+            )
+        if (Token.is_unresolved(ca_bundle_path) or not ca_bundle_path.startswith("/") or len(ca_bundle_path) > 4096
+                or not is_environment_safe(ca_bundle_path) or any(c.isspace() or not c.isprintable() for c in ca_bundle_path)):
+            raise ConfigError(service, "ca_bundle_path", ca_bundle_path, "Give an absolute path inside the image, without spaces.")
 
     def _environment(self, ssl_mode: str, ca_bundle_path: str) -> dict[str, str]:
         database = self.database

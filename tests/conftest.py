@@ -18,6 +18,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 from constructs import Construct
 from hypothesis import settings
+from hypothesis.internal.conjecture import providers as hypothesis_providers
 
 from stable_fargate import AppConfig, EnvironmentSpec, ImageRef, ResolvedParameters, ServiceSizing, pin_availability_zones
 from stable_fargate.app import StableApp
@@ -138,6 +139,10 @@ def env_stack(tmp_path: Path, config: AppConfig) -> Any:
 # every machine, so CI is reproducible and a failure seen once is seen again.
 settings.register_profile("stable_fargate", derandomize=True, database=None, deadline=None)
 settings.load_profile("stable_fargate")
+# Hypothesis also mixes in constants harvested from every module of this repository loaded so far,
+# so examples would change with any edit anywhere, and with the order tests run in. None, then:
+# the examples depend on the strategies alone.
+hypothesis_providers._get_local_constants = lambda: hypothesis_providers._local_constants
 
 
 class TaskProbe(_StableService):

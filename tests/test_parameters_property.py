@@ -368,29 +368,35 @@ def valid_environment(draw: st.DrawFn, account: str) -> dict[str, Any]:
 
 
 @st.composite
-def valid_app(draw: st.DrawFn) -> dict[str, Any]:
+def valid_app(draw: st.DrawFn, *, always_promote: bool = False) -> dict[str, Any]:
+    """A valid block; ``always_promote``: every app of several environments promotes, with
+    something to promote, and each way out (tested release, rollback, hotfix) equally likely."""
     names = draw(st.lists(st.from_regex(r"[a-z][a-z0-9-]{0,10}[a-z0-9]", fullmatch=True), min_size=1, max_size=3, unique=True))
     # One account per environment: two environments of one account and region must list the same AZs.
     owners = draw(st.lists(accounts, min_size=len(names), max_size=len(names), unique=True))
     environments = {name: draw(valid_environment(account)) for name, account in zip(names, owners, strict=True)}
-    if len(names) >= 2 and draw(st.booleans()):
-        _promote(draw, environments[names[-1]], names[-2], environments[names[-2]])
+    if len(names) >= 2 and (always_promote or draw(st.booleans())):
+        _promote(draw, environments[names[-1]], names[-2], environments[names[-2]], even=always_promote)
     return {"stable_fargate": {
         "tooling": {"account": draw(accounts), "region": draw(st.sampled_from(REGIONS))},
         "environments": environments,
     }}
 
 
-def _promote(draw: st.DrawFn, env: dict[str, Any], source_name: str, source: dict[str, Any]) -> None:
-    """Make ``env`` promote from ``source``: run its releases (or older ones), or declare a hotfix."""
+def _promote(draw: st.DrawFn, env: dict[str, Any], source_name: str, source: dict[str, Any], *, even: bool = False) -> None:
+    """Make ``env`` promote from ``source``: run its releases (or older ones), or declare a hotfix;
+    ``even``: give the source a release to promote if it has none, each way out equally likely."""
     env["promotes_from"] = source_name
+    if even and not source.get("images"):
+        source["services"], source["images"] = {"api": draw(sizing())}, {"api": draw(image(source["production"]))}
     env["services"] = {svc: draw(sizing()) for svc in source.get("images", {})}
     env["images"], env["hotfixes"] = {}, {}
     for svc, source_image in source.get("images", {}).items():
         tag = source_image.partition("@")[0]
-        if "-" not in tag and draw(st.booleans()):
+        way = draw(st.sampled_from(["tested", "rollback", "hotfix"])) if even else None
+        if "-" not in tag and (way == "tested" if even else draw(st.booleans())):
             env["images"][svc] = source_image if draw(st.booleans()) else tag  # the tested release (or its tag)
-        elif "-" not in tag and tag != "v0.0.0" and draw(st.booleans()):
+        elif "-" not in tag and tag != "v0.0.0" and (way == "rollback" if even else draw(st.booleans())):
             env["images"][svc] = "v0.0.0"  # an older release: a rollback
         else:
             newer = f"v99.{draw(st.integers(0, 9))}.0"
@@ -404,7 +410,7 @@ def test_valid_environments_load_as_given() -> None:
     outcomes: Counter[str] = Counter()
 
     @ENVIRONMENT_SETTINGS
-    @given(valid_app())
+    @given(valid_app(always_promote=True))
     def run(context: dict[str, Any]) -> None:
         config = load_app_config(context, today=TODAY)
         raw = context["stable_fargate"]["environments"]

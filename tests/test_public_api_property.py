@@ -26,9 +26,11 @@ from stable_fargate import (
     ConfigError,
     EnvironmentSpec,
     HardenedCluster,
+    HardenedPostgres,
     HardenedRepository,
     ImageRef,
     PlatformKey,
+    PostgresAccess,
     PrivateNetwork,
     QueueWorker,
     ScheduledJob,
@@ -54,7 +56,9 @@ class _Opaque:
 
 def python_objects(stack_factory: Callable[[], Stack]) -> st.SearchStrategy[Any]:
     return st.one_of(
-        st.builds(Duration.seconds, st.integers(min_value=-10, max_value=10**7)),
+        # Duration refuses a negative amount itself (a DurationAmountsCannotNegative error while
+        # *generating*): only amounts a caller could hold reach the constructors.
+        st.builds(Duration.seconds, st.integers(min_value=0, max_value=10**7)),
         st.builds(Duration.millis, st.integers(min_value=0, max_value=5000)),
         st.just(_Opaque()),
         st.binary(max_size=8),
@@ -126,7 +130,24 @@ def _baseline(world: World) -> dict[str, Callable[[], tuple[Callable[..., Any], 
         "HardenedCluster": lambda: (HardenedCluster, {"vpc": world.vpc, "cluster_name": "prod-cluster"}),
         "PlatformKey": lambda: (PlatformKey, {"description": "logs", "retain": True}),
         "AlarmTopic": lambda: (AlarmTopic, {"key": world.key, "display_name": "alarms"}),
+        "HardenedPostgres": lambda: (HardenedPostgres, {
+            "database_name": "portfolio", "environment": world.prod, "vpc": world.vpc, "key": world.key, "alarm_topic": world.topic,
+            "max_connections_percent": 80, "reserved_connections": 5,
+        }),
+        # A fresh job and database for each example: a service connects once, and budgets add up.
+        "PostgresAccess": lambda: (PostgresAccess, {
+            "service": ScheduledJob(world.stack, world.next_id(), **_baseline_job(world)),
+            "database": HardenedPostgres(world.stack, world.next_id(), database_name="portfolio", environment=world.prod,
+                                         vpc=world.vpc, key=world.key, alarm_topic=world.topic),
+            "pool_size": 4, "via_proxy": True, "ssl_mode": "verify-full", "ssl_mode_acknowledgement": None,
+            "ca_bundle_path": "/etc/ssl/certs/rds-global-bundle.pem", "password": None,
+        }),
     }
+
+
+def _baseline_job(world: World) -> dict[str, Any]:
+    return {"service_name": "reconciliation", "environment": world.prod, "cluster": world.cluster, "key": world.key,
+            "alarm_topic": world.topic, "schedule": "0 2 * * ? *", "time_zone": "Europe/London", "max_runtime": Duration.hours(1)}
 
 
 def _calls(world: World) -> Iterator[tuple[str, str]]:
@@ -151,7 +172,8 @@ def _run(world: World, name: str, field: str, value: Any, outcomes: Counter[str]
 
 
 @pytest.mark.parametrize("constructor", ["StableWebService", "QueueWorker", "ScheduledJob", "HardenedRepository",
-                                         "PrivateNetwork", "HardenedCluster", "PlatformKey", "AlarmTopic"])
+                                         "PrivateNetwork", "HardenedCluster", "PlatformKey", "AlarmTopic", "HardenedPostgres",
+                                         "PostgresAccess"])
 def test_any_value_in_any_field_is_accepted_or_a_config_error(world: World, constructor: str) -> None:
     fields = [f for n, f in _calls(world) if n == constructor]
     outcomes: Counter[str] = Counter()
