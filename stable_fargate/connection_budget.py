@@ -242,9 +242,9 @@ class ConnectionBudget:
         raise ConfigError(
             f"database {self.database} in {self.environment}", "connection budget", f"{self.total} connections",
             f"At the worst moment (every service at max_tasks, in the middle of a rollout) the services could open "
-            f"{self.total} connections, more than the proxy may open to the database ({self.limit} = "
-            f"{self.max_connections} max_connections, {self.max_connections_source}, x MaxConnectionsPercent "
-            f"{self.max_connections_percent} %):\n\n{self.table()}\n\n"
+            f"{self.total} connections, more than the proxy may open to the database: {self.limit} = {self.max_connections} "
+            f"max_connections x MaxConnectionsPercent {self.max_connections_percent} % (max_connections: "
+            f"{self.max_connections_source}).\n\n{self.table()}\n\n"
             f"Lower a pool size ({self.where.get('pools', 'pool_size')}), lower max_tasks "
             f"({self.where.get('max_tasks', 'max_tasks')}), {class_fix}.",
         )
