@@ -606,7 +606,8 @@ class PostgresAccess(Construct):
         ``require``, ``prefer`` or ``verify-ca`` only with ``ssl_mode_acknowledgement``;
         ``disable`` and ``allow`` are refused (the database refuses plaintext anyway).
     :param ssl_mode_acknowledgement: why a weaker mode is acceptable (a sentence, kept in the
-        construct's metadata). Default: none.
+        construct's metadata and acknowledging the library pack's SF-CFG2 on the task
+        definition). Default: none.
     :param ca_bundle_path: where the image keeps RDS's CA bundle, for a direct connection.
         Default: ``defaults.RDS_CA_BUNDLE_PATH``.
     :param password: the database user's password, directly to the instance only. Default:
@@ -668,6 +669,12 @@ class PostgresAccess(Construct):
         self._admit()
         if ssl_mode_acknowledgement is not None:
             self.node.add_metadata("stable_fargate:ssl-mode-acknowledgement", f"{ssl_mode}: {ssl_mode_acknowledgement}")
+            # The library's own pack finds the weaker mode on the task definition (SF-CFG2): the
+            # reason given here is the acknowledgement, on that resource.
+            acknowledge(
+                service.task_definition, "SF-CFG2",
+                f"{name} connects to {database.database_name} with sslmode={ssl_mode}: {ssl_mode_acknowledgement}",
+            )
 
     # --- Inputs -------------------------------------------------------------------------
 

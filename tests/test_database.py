@@ -29,10 +29,12 @@ from stable_fargate import (
     ScheduledJob,
     SecretRef,
     ServiceSizing,
+    StableFargateChecks,
     StableWebService,
+    pin_availability_zones,
 )
 from stable_fargate.database import database_user
-from stacks.app import load_config, pin_availability_zones
+from stacks.app import load_config
 from stacks.platform import PlatformStack
 from tests.conftest import EnvStack, make_app
 
@@ -531,7 +533,8 @@ def test_an_identifier_rds_would_refuse_is_refused(world: Any, config: Any) -> N
 
 def test_variants_are_nag_clean(tmp_path: Path) -> None:
     """A single-AZ staging database, a direct connection with a password and a weaker
-    acknowledged mode, a declared max_connections: zero unacknowledged findings."""
+    acknowledged mode, a declared max_connections: zero unacknowledged findings (AwsSolutions,
+    PCI DSS and the library's own pack)."""
     app = make_app(tmp_path)
     config = load_config(app)
     pin_availability_zones(app, config.environments)
@@ -549,6 +552,6 @@ def test_variants_are_nag_clean(tmp_path: Path) -> None:
     PostgresAccess(stack, "ImportLedger", service=worker, database=database, via_proxy=False, pool_size=2, ssl_mode="verify-ca",
                    ssl_mode_acknowledgement="A migration tool pinned to an old driver that cannot check host names.",
                    password=SecretRef("secretsmanager", "portfolio-import/ledger", json_field="password"))
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app), PCIDSS321Checks(app))
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app), PCIDSS321Checks(app), StableFargateChecks(app))
     app.synth()  # raises ValidationFailed on any unacknowledged finding
     assert database.multi_az is False and database.max_connections == 60

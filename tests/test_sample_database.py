@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App
 
 from stable_fargate import ConfigError
+from stable_fargate.app import StableApp
 from stable_fargate.review.budgets import connection_budgets
 from stable_fargate.review.model import read_assembly
 from stacks.app import build_app
@@ -133,7 +133,7 @@ def _with_import_max_tasks(max_tasks: int) -> dict[str, Any]:
 
 def test_raising_portfolio_imports_max_tasks_past_the_budget_fails_synth_itemised(tmp_path: Path) -> None:
     # 40 tasks x 200 % = 80 x 5 = 400; with portfolio-api's 240, reconciliation's 4 and 5 reserved: 649 > 648.
-    app = App(context=_with_import_max_tasks(40), outdir=str(tmp_path))
+    app = StableApp(context=_with_import_max_tasks(40), outdir=str(tmp_path))
     with pytest.raises(ConfigError) as info:
         build_app(app)
     message = str(info.value)
