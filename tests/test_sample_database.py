@@ -119,6 +119,11 @@ def test_every_environment_fits_its_budget_and_records_it(sample_app: SampleApp,
     assert instance["Metadata"]["stable_fargate"]["connection_budget"] == budget.to_json()
 
 
+def test_the_app_lists_every_databases_budget_for_synth_to_print(sample_app: SampleApp) -> None:
+    budgets = sample_app.app.connection_budgets()  # type: ignore[attr-defined]
+    assert [(b.environment, b.total, b.limit) for b in budgets] == [("dev", 39, 324), ("staging", 139, 324), ("prod", 449, 648)]
+
+
 def test_the_read_side_finds_the_budgets_in_the_assembly(sample_app: SampleApp) -> None:
     found = {(b.environment, b.database): (b.total, b.limit, b.fits) for b in connection_budgets(read_assembly(sample_app.outdir))}
     assert found == {("Dev", "portfolio"): (39, 324, True), ("Staging", "portfolio"): (139, 324, True),
