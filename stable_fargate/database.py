@@ -367,7 +367,7 @@ class HardenedPostgres(Construct):
             port=defaults.DATABASE_INSTANCE_PORT,
             publicly_accessible=False,
             multi_az=self.multi_az,
-            storage_type=rds.StorageType.GP3,  # defaults.DATABASE_STORAGE_TYPE
+            storage_type=rds.StorageType[defaults.DATABASE_STORAGE_TYPE.upper()],
             allocated_storage=sizing.allocated_storage_gib,
             max_allocated_storage=sizing.storage_ceiling_gib,
             storage_encrypted=True,
