@@ -1,12 +1,16 @@
 """The synth-time drift guard: environments may differ only where their data says so.
 
 After the app is synthesized, the guard reads every stage's templates (the same reader and
-comparison engine as ``python -m stable_fargate drift``) and compares each service's task
-definition across the environments. What an environment's data declares may differ: its
-sizing of the service (``environments.<env>.services``), its release (``images``) and the
-parameter values it overrides (``parameters.<service>.overrides.<env>``). Anything else
-(a key, port, container, health check or log setting present or different in one
-environment only) is a :class:`ConfigError` with a table of service, property and each
+comparison engine as ``python -m stable_fargate drift``) and compares each service across the
+environments: its task definition and what surrounds it (ECS service deployment settings,
+target groups and listeners, scaling, queue, schedules and orchestrator timeouts: see
+:mod:`stable_fargate.review.surroundings`). What an environment's data declares may differ:
+its sizing of the service (``environments.<env>.services``: cpu, memory, min/max tasks,
+on-demand base), its release (``images``), the parameter values it overrides
+(``parameters.<service>.overrides.<env>``), its release strategy (``release``, where given),
+its databases' pools (``databases``, where given) and what ``production`` protects. Anything
+else (a key, port, health check, cooldown, queue or schedule setting present or different in
+one environment only) is a :class:`ConfigError` with a table of service, property and each
 environment's value, and ``cdk synth`` fails.
 
 Usage in app.py::
@@ -29,8 +33,19 @@ from typing import Any, Protocol
 from stable_fargate.environments import AppConfig
 from stable_fargate.errors import ConfigError
 from stable_fargate.parameters import ParameterSets
-from stable_fargate.review.drift import Declarations, DriftReport, compare, drift_table
+from stable_fargate.review.drift import (
+    DATABASE_POOL_KEY,
+    RELEASE_DECLARATIONS,
+    SIZING_DECLARATIONS,
+    Declarations,
+    DriftReport,
+    compare,
+    drift_table,
+    environment_declarations,
+)
 from stable_fargate.review.model import AssemblyModel, ReadError, load_assembly, model_from_templates
+
+__all__ = ["DATABASE_POOL_DECLARATION", "RELEASE_DECLARATIONS", "SIZING_DECLARATIONS", "DriftGuard", "declarations_for"]
 
 
 class _HasDirectory(Protocol):
@@ -38,17 +53,9 @@ class _HasDirectory(Protocol):
     def directory(self) -> str: ...
 
 
-SIZING_DECLARATIONS = frozenset({"cpu", "memory"})
-"""What an environment's sizing of a service (``services.<svc>``) declares may differ."""
-
-DATABASE_POOL_DECLARATION = "env:DB_POOL_MAX"
+DATABASE_POOL_DECLARATION = f"env:{DATABASE_POOL_KEY}"
 """What an environment's database data (``environments.<env>.databases.<db>.pools.<svc>``)
 declares may differ: the pool size PostgresAccess hands the service as DB_POOL_MAX."""
-
-RELEASE_DECLARATIONS = frozenset({"image"})
-"""What an environment's release of a service (``images.<svc>``) declares may differ: during a
-promotion staging runs the new tag while prod still runs the old one. A hotfix
-(``environments.<env>.hotfixes.<svc>``) is shown beside the image with its reason."""
 
 
 class DriftGuard:
@@ -84,14 +91,16 @@ class DriftGuard:
             properties = sorted({r.property for s in drifting for r in s.undeclared})
             raise ConfigError(
                 ", ".join(s.service for s in drifting),
-                "task definition drift",
+                "drift",
                 properties,
                 "These differ between environments, but no environment's data declares them:\n\n"
                 f"{drift_table(report)}\n\n"
-                "Make the task definitions the same in every environment, or declare the difference as data in "
-                "cdk.json: a parameter key under stable_fargate.parameters.<service>.keys (with overrides per "
-                "environment), the service's sizing under environments.<env>.services, its release under "
-                "environments.<env>.images.",
+                "Make the services the same in every environment (task definition, deployment, target group, "
+                "scaling, queue, schedule), or declare the difference as data in cdk.json: a parameter key under "
+                "stable_fargate.parameters.<service>.keys (with overrides per environment), the service's sizing "
+                "(cpu, memory_mib, min_tasks, max_tasks, on_demand_base) under environments.<env>.services, its "
+                "release under environments.<env>.images, the release strategy under environments.<env>.release. "
+                "Cooldowns, health checks, queue and schedule settings follow no environment's data: they must match.",
             )
         return report
 
@@ -122,4 +131,9 @@ def declarations_for(*, config: AppConfig, parameters: ParameterSets) -> Declara
         properties=MappingProxyType({s: MappingProxyType({e: frozenset(n) for e, n in envs.items()}) for s, envs in props.items()}),
         environments=MappingProxyType({s: frozenset(e) for s, e in expected.items()}),
         notes=MappingProxyType({s: MappingProxyType(envs) for s, envs in notes.items()}),
+        environment_wide=MappingProxyType({
+            # Release data declares only where cdk.json carries it, not where its default applies.
+            env.name: frozenset(environment_declarations(production=env.production, release="release" in env.model_fields_set))
+            for env in config.environments
+        }),
     )

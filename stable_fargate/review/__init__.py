@@ -1,8 +1,10 @@
 """The read side: what the synthesized templates say about each service's stability.
 
 It reads cdk.out only (manifest.json and the templates), never the constructs, so it works
-on any CDK app; nothing here imports aws_cdk. Today: drift between environments
-(:mod:`stable_fargate.review.drift`); the CLI is ``python -m stable_fargate``.
+on any CDK app; nothing here imports aws_cdk: drift between environments
+(:mod:`stable_fargate.review.drift`, with what surrounds each task definition in
+:mod:`stable_fargate.review.surroundings`) and the stability review; the CLI is
+``python -m stable_fargate``.
 """
 
 from stable_fargate.review.drift import Declarations, DriftReport, Row, ServiceDrift, compare, declarations_from_context, render_text

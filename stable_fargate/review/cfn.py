@@ -92,3 +92,12 @@ def of_type(template_resources: Mapping[str, Mapping[str, Any]], resource_type: 
     for logical_id, resource in template_resources.items():
         if resource.get("Type") == resource_type:
             yield logical_id, mapping(resource.get("Properties"))
+
+
+def short_id(logical_id: str) -> str:
+    """A logical id without CDK's 8-character hash suffix (``PortfolioImportBurst90B372D9`` ->
+    ``PortfolioImportBurst``), for names that read the same in every environment."""
+    suffix = logical_id[-8:]
+    if len(logical_id) > 8 and all(c in "0123456789ABCDEF" for c in suffix):
+        return logical_id[:-8]
+    return logical_id

@@ -1,35 +1,43 @@
 """Drift between environments: one comparison engine for the synth-time guard and the CLI.
 
-For each service, every environment's task definition is reduced to a list of *properties*
-(cpu, memory, image repository and tag, each environment key and secret key, ports, the
-health check, the log configuration and every other container and task setting), each
-rendered as a string with the environment's own account, region and name replaced by
+For each service (identified by its task definition's first container), every environment's
+task definition and what surrounds it in its stack are reduced to a list of *properties*:
+cpu, memory, image repository and tag, each environment key and secret key, ports, the
+health check, the log configuration and every other container and task setting; then the
+ECS service's deployment settings, its target groups, listeners and load balancer, its
+scaling (bounds, scheduled actions, policies with their alarms), the queue it drains, and
+the schedules and orchestrator that run it (:mod:`stable_fargate.review.surroundings`).
+Each is rendered as a string with the environment's own account, region and name replaced by
 placeholders, so ``arn:...:111111111111:...`` in dev and ``...:333333333333:...`` in prod
 compare equal. A property that differs is either *declared* (expected) or *undeclared*
 (drift).
 
-Which differences are declared? A template carries no record of intent, so:
+Which differences are declared? A template carries no record of intent, so each property
+names the declaration that may make it differ (:class:`~stable_fargate.review.properties.Property`):
 
 * With declarations (the synth-time guard, or the CLI finding a cdk.json with a
-  ``stable_fargate`` block): a *value* property differs legitimately only where an
-  environment's data declares it: ``cpu``/``memory`` where the environment sizes the
-  service, ``image`` where it pins the service's release (a promotion), ``env:KEY`` /
-  ``secret:KEY`` where its parameter overrides set the key (or the key has no shared value),
-  ``env:DB_POOL_MAX`` where one of its databases declares the service's pool.
-* Without declarations (any other CDK app): every *value* property (task and container
-  cpu/memory, the image tag or digest, environment values, secret references) is presumed
-  declared: environments exist to differ in size, release and values.
+  ``stable_fargate`` block): a property differs legitimately only where an environment's
+  data declares it: ``cpu``/``memory``/``min_tasks``/``max_tasks``/``on_demand_base`` where
+  the environment sizes the service, ``image`` where it pins the service's release (a
+  promotion), ``env:KEY`` / ``secret:KEY`` where its parameter overrides set the key (or the
+  key has no shared value, or a database pool sets ``DB_POOL_MAX``), ``release`` where the
+  environment carries release data (``environments.<env>.release``), ``production`` where it
+  is production. Scheduled capacities and step adjustments must also be one value clamped
+  into each environment's own scaling bounds (:func:`~stable_fargate.review.properties.follow_bounds`).
+* Without declarations (any other CDK app): every *value* property (those declarations:
+  size, release, values, production's protections) is presumed declared: environments exist
+  to differ in size, release and values.
 * *Structural* properties are never declared: container names, ports, which environment
   and secret keys exist, the health-check command and timing, the log configuration, the
-  user, read-only root, mounts, commands, the runtime platform. An environment where they
-  differ runs a different service than the one tested in the others. A service missing from
-  an environment is structural drift too, unless the declarations say the environment does
-  not run it.
+  user, mounts, the runtime platform; cooldowns, scaling targets, metrics and alarms,
+  target-group health checks, the TLS policy, queue settings, schedules and timeouts. An
+  environment where they differ runs a different service than the one tested in the others.
+  A service missing from an environment is structural drift too, unless the declarations
+  say the environment does not run it.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,9 +45,29 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from stable_fargate.review.model import AssemblyModel, TaskDefinition
+from stable_fargate.review.properties import ENVIRONMENT_DECLARATIONS, Category, Property, follow_bounds, presumed, render
+from stable_fargate.review.surroundings import StackIndex, surrounding_properties
 
-Category = Literal["value", "structural"]
+__all__ = [
+    "ABSENT", "DATABASE_POOL_KEY", "RELEASE_DECLARATIONS", "SIZING_DECLARATIONS", "Declarations", "DriftReport", "Row",
+    "ServiceDrift", "compare", "declarations_from_context", "drift_table", "environment_declarations", "properties_of", "render",
+    "render_text",
+]
+
 Status = Literal["same", "declared", "undeclared"]
+
+SIZING_DECLARATIONS = frozenset({"cpu", "memory", "min_tasks", "max_tasks", "on_demand_base"})
+"""What an environment's sizing of a service (``environments.<env>.services.<svc>``) declares
+may differ: task and container cpu/memory, the scalable target's minimum and maximum (and the
+scheduled actions and step adjustments that follow them), a desired count, the capacity
+provider base."""
+
+RELEASE_DECLARATIONS = frozenset({"image"})
+"""What an environment's release of a service (``environments.<env>.images.<svc>``) declares."""
+
+DATABASE_POOL_KEY = "DB_POOL_MAX"
+"""The environment key that carries a service's connection pool; an environment's
+``databases.<db>.pools.<svc>`` declares its value (``env:DB_POOL_MAX``) for that service."""
 
 VALUE_PROPERTIES: Mapping[str, str] = MappingProxyType({
     "Cpu": "cpu",
@@ -64,8 +92,9 @@ class Declarations:
     """What each environment's data declares as its own, per service.
 
     ``properties[service][environment]``: the declaration names (``cpu``, ``memory``,
-    ``image``, ``env:KEY``, ``secret:KEY``) that environment declares. A service with no
-    entry falls back to the category rule (value properties declared). ``environments``:
+    ``min_tasks``, ``max_tasks``, ``on_demand_base``, ``image``, ``env:KEY``, ``secret:KEY``)
+    that environment declares. A service with no entry falls back to the category rule (value
+    properties declared). ``environments``:
     per service, the environments expected to run it; a service without an entry is expected
     everywhere. Environment names compare case-insensitively (``prod`` declares ``Prod``).
     """
@@ -75,6 +104,10 @@ class Declarations:
     notes: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=lambda: MappingProxyType({}))
     """``notes[service][environment][declaration]``: why the data declares it, shown beside the
     value (a hotfix's reason beside the image: ``v1.8.1 (hotfix: CVE-... patch)``)."""
+    environment_wide: Mapping[str, frozenset[str]] | None = None
+    """``environment_wide[environment]``: what an environment declares for every service it runs
+    (``release`` where it has release data, ``production`` where it is production). ``None``:
+    no data at all, so these are presumed declared (see :data:`~stable_fargate.review.properties.PRESUMED_DECLARATIONS`)."""
 
 
 @dataclass(frozen=True)
@@ -153,59 +186,7 @@ class DriftReport:
         }
 
 
-# --- Rendering templates to comparable strings ----------------------------------------------
-
-
-def render(value: Any) -> str:
-    """A CloudFormation value as one readable string; intrinsics become ``${...}``.
-
-    A string on its own reads as itself; inside a list or an object every string is quoted
-    (JSON), so ``["a, b"]`` and ``["a", "b"]`` never read the same. ``Fn::Sub`` keeps its
-    variables map (``text where {"Var": "value"}``), so two substitutions that differ only
-    in their variables differ.
-    """
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None or isinstance(value, (int, float)):
-        return json.dumps(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_element(v) for v in value) + "]"
-    if isinstance(value, Mapping):
-        if _is_intrinsic(value):
-            ((name, arg),) = value.items()
-            if name == "Ref":
-                return "${" + render(arg) + "}"
-            if name == "Fn::GetAtt":
-                return "${" + (".".join(render(a) for a in arg) if isinstance(arg, list) else render(arg)) + "}"
-            if name == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list):
-                return render(arg[0]).join(render(p) for p in arg[1])
-            if name == "Fn::Sub":
-                if isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], Mapping):
-                    return render(arg[0]) + " where " + render(arg[1])
-                return render(arg[0] if isinstance(arg, list) and len(arg) == 1 else arg)
-            if name == "Fn::ImportValue":
-                return "${Import:" + render(arg) + "}"
-            return "${" + str(name)[4:] + ":" + render(arg) + "}"
-        items = sorted(value.items(), key=lambda kv: str(kv[0]))
-        return "{" + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {_element(v)}" for k, v in items) + "}"
-    return str(value)
-
-
-def _is_intrinsic(value: Mapping[Any, Any]) -> bool:
-    if len(value) != 1:
-        return False
-    (name,) = value
-    return isinstance(name, str) and (name == "Ref" or name.startswith("Fn::"))
-
-
-def _element(value: Any) -> str:
-    """A value inside a list or object: strings (and the intrinsics that stand for them) are
-    quoted, so a separator inside a string cannot pass for one between elements."""
-    if isinstance(value, str) or (isinstance(value, Mapping) and _is_intrinsic(value)):
-        return json.dumps(render(value), ensure_ascii=False)
-    return render(value)
+# --- Normalising ----------------------------------------------------------------------------
 
 
 _ARN_ACCOUNT = re.compile(r"(?<=:)\d{12}(?=:)")
@@ -233,63 +214,60 @@ def _normalizer(task: TaskDefinition) -> Callable[[str], str]:
     return normalize
 
 
-@dataclass(frozen=True)
-class _Property:
-    category: Category
-    raw: str
-    declaration: str | None
-
-
-def properties_of(task: TaskDefinition) -> dict[str, _Property]:
-    """Reduce one task definition to named properties (see the module docstring)."""
-    props: dict[str, _Property] = {}
+def properties_of(task: TaskDefinition, index: StackIndex | None = None) -> dict[str, Property]:
+    """Reduce one task definition, and what surrounds it in its stack, to named properties (see
+    the module docstring). ``index``: the stack's resources, indexed once per stack."""
+    props: dict[str, Property] = {}
     task_props = task.properties
     for name, value in sorted(task_props.items()):
         if name in SKIPPED_TASK_PROPERTIES:
             continue
         if name in VALUE_PROPERTIES:
-            props[VALUE_PROPERTIES[name]] = _Property("value", render(value), VALUE_PROPERTIES[name])
+            props[VALUE_PROPERTIES[name]] = Property(render(value), VALUE_PROPERTIES[name])
         else:
-            props[f"task {name}"] = _Property("structural", render(value), None)
+            props[f"task {name}"] = Property(render(value))
     names = [render(c.get("Name", f"#{i}")) for i, c in enumerate(task.containers)]
-    props["containers"] = _Property("structural", ", ".join(sorted(names)), None)
+    props["containers"] = Property(", ".join(sorted(names)))
     for name, container in zip(names, task.containers, strict=True):
         prefix = "" if name == task.service else f"{name}: "
         props.update({prefix + k: v for k, v in _container_properties(container).items()})
+    if task.resources:
+        index = index if index is not None else StackIndex(task.resources)
+        props.update(surrounding_properties(task.logical_id, task_props.get("Family"), task_props, index))
     return props
 
 
-def _container_properties(container: Mapping[str, Any]) -> dict[str, _Property]:
-    props: dict[str, _Property] = {}
+def _container_properties(container: Mapping[str, Any]) -> dict[str, Property]:
+    props: dict[str, Property] = {}
     for name, value in sorted(container.items()):
         if name == "Name":
             continue
         if name == "Image":
             repository, tag = _split_image(render(value))
-            props["image repository"] = _Property("structural", repository, None)
-            props["image tag"] = _Property("value", tag, "image")
+            props["image repository"] = Property(repository)
+            props["image tag"] = Property(tag, "image")
         elif name in VALUE_PROPERTIES:
-            props[f"container {VALUE_PROPERTIES[name]}"] = _Property("value", render(value), VALUE_PROPERTIES[name])
+            props[f"container {VALUE_PROPERTIES[name]}"] = Property(render(value), VALUE_PROPERTIES[name])
         elif name == "Environment" and isinstance(value, list):
             for entry in value:
                 key = render(entry.get("Name")) if isinstance(entry, Mapping) else render(entry)
                 raw = render(entry.get("Value")) if isinstance(entry, Mapping) else ""
-                props[f"env {key}"] = _Property("value", raw, f"env:{key}")
+                props[f"env {key}"] = Property(raw, f"env:{key}")
         elif name == "Secrets" and isinstance(value, list):
             for entry in value:
                 key = render(entry.get("Name")) if isinstance(entry, Mapping) else render(entry)
                 raw = render(entry.get("ValueFrom")) if isinstance(entry, Mapping) else ""
-                props[f"secret {key}"] = _Property("value", raw, f"secret:{key}")
+                props[f"secret {key}"] = Property(raw, f"secret:{key}")
         elif name == "PortMappings" and isinstance(value, list):
-            props["ports"] = _Property("structural", ", ".join(sorted(_port(p) for p in value)), None)
+            props["ports"] = Property(", ".join(sorted(_port(p) for p in value)))
         elif name == "HealthCheck" and isinstance(value, Mapping):
-            props["health check command"] = _Property("structural", render(value.get("Command")), None)
+            props["health check command"] = Property(render(value.get("Command")))
             timing = {k: v for k, v in value.items() if k != "Command"}
-            props["health check timing"] = _Property("structural", render(timing), None)
+            props["health check timing"] = Property(render(timing))
         elif name == "LogConfiguration":
-            props["log configuration"] = _Property("structural", render(value), None)
+            props["log configuration"] = Property(render(value))
         else:
-            props[name] = _Property("structural", render(value), None)
+            props[name] = Property(render(value))
     return props
 
 
@@ -332,6 +310,7 @@ def compare(model: AssemblyModel, declarations: Declarations | None = None) -> D
                 if env.lower() not in known:
                     extra.setdefault(env)
     environments = model.environments + tuple(extra)
+    indexes = _Indexes()
     services = tuple(
         _compare_service(
             service,
@@ -340,10 +319,25 @@ def compare(model: AssemblyModel, declarations: Declarations | None = None) -> D
             environments if model.environments_are_groupings else tuple(e for e in environments if e in per_env),
             per_env,
             declarations,
+            indexes,
         )
         for service, per_env in model.services.items()
     )
     return DriftReport(environments=environments, services=services, grouping=model.grouping)
+
+
+class _Indexes:
+    """Each stack's resources indexed once, however many task definitions the stack holds."""
+
+    def __init__(self) -> None:
+        self._by_stack: dict[int, tuple[Mapping[str, Any], StackIndex]] = {}
+
+    def of(self, task: TaskDefinition) -> StackIndex:
+        key = id(task.resources)
+        if key not in self._by_stack:
+            # The resources are kept beside their index, so the id cannot be reused meanwhile.
+            self._by_stack[key] = (task.resources, StackIndex(task.resources))
+        return self._by_stack[key][1]
 
 
 def _lookup(mapping: Mapping[str, Any], environment: str) -> Any:
@@ -354,7 +348,11 @@ def _lookup(mapping: Mapping[str, Any], environment: str) -> Any:
 
 
 def _compare_service(
-    service: str, environments: tuple[str, ...], per_env: Mapping[str, TaskDefinition], declarations: Declarations
+    service: str,
+    environments: tuple[str, ...],
+    per_env: Mapping[str, TaskDefinition],
+    declarations: Declarations,
+    indexes: _Indexes | None = None,
 ) -> ServiceDrift:
     rows: list[Row] = []
     present = tuple(env for env in environments if env in per_env)
@@ -368,8 +366,8 @@ def _compare_service(
             status="declared" if declared_absence else "undeclared",
             values={env: ("present" if env in per_env else ABSENT) for env in environments},
         ))
-    declared_by_env = declarations.properties.get(service)
-    extracted = {env: properties_of(per_env[env]) for env in present}
+    indexes = indexes or _Indexes()
+    extracted = {env: properties_of(per_env[env], indexes.of(per_env[env]) if per_env[env].resources else None) for env in present}
     normalizers = {env: _normalizer(per_env[env]) for env in present}
     names: dict[str, None] = {}
     for env in present:
@@ -379,19 +377,36 @@ def _compare_service(
         some = next(p for p in cells.values() if p is not None)
         values: dict[str, str | None] = dict.fromkeys(environments, ABSENT)
         values.update({env: p.raw for env, p in cells.items() if p is not None})
-        if any(p is None for p in cells.values()):
-            status: Status = "undeclared"
-        elif len({normalizers[env](p.raw) for env, p in cells.items() if p is not None}) == 1:
-            status = "same"
-        elif some.category == "value" and _is_declared(some.declaration, present, declared_by_env):
-            status = "declared"
-        else:
-            status = "undeclared"
+        status = _status(service, cells, normalizers, declarations)
         notes = _notes(declarations.notes.get(service), some.declaration, present)
         rows.append(Row(
             property=name, category=some.category, status=status, values=values, declaration=some.declaration, notes=notes,
         ))
     return ServiceDrift(service=service, environments=environments, rows=tuple(rows))
+
+
+def _status(
+    service: str, cells: Mapping[str, Property | None], normalizers: Mapping[str, Callable[[str], str]], declarations: Declarations
+) -> Status:
+    """Same, declared or undeclared: a property absent from some environments needs its
+    ``absence`` declared; values that differ need their ``declaration`` declared, and values
+    that follow the scaling bounds must be one value clamped into each environment's bounds."""
+    environments = tuple(cells)
+    found = [p for p in cells.values() if p is not None]
+    some = found[0]
+    differs = False
+    if len(found) < len(cells):
+        differs = True
+        if not _is_declared(some.absence, environments, service, declarations):
+            return "undeclared"
+    raws = {p.raw for p in found}
+    if len(raws) > 1 and len({normalizers[env](p.raw) for env, p in cells.items() if p is not None}) > 1:
+        differs = True
+        if not _is_declared(some.declaration, environments, service, declarations):
+            return "undeclared"
+        if some.bounds is not None and not follow_bounds(found):
+            return "undeclared"
+    return "declared" if differs else "same"
 
 
 def _notes(
@@ -403,11 +418,19 @@ def _notes(
     return MappingProxyType({env: note for env, note in found.items() if note})
 
 
-def _is_declared(declaration: str | None, environments: Iterable[str], declared: Mapping[str, frozenset[str]] | None) -> bool:
+def _is_declared(declaration: str | None, environments: Iterable[str], service: str, declarations: Declarations) -> bool:
+    """Whether some environment's data declares ``declaration`` for ``service``; without data
+    (for the service, or for every environment), whether it is presumed (the category rule)."""
     if declaration is None:
         return False
+    if declaration in ENVIRONMENT_DECLARATIONS:
+        if declarations.environment_wide is None:
+            return presumed(declaration)
+        wide = declarations.environment_wide
+        return any(declaration in (_lookup(wide, env) or frozenset()) for env in environments)
+    declared = declarations.properties.get(service)
     if declared is None:
-        return True  # no data for this service: the category rule (values may differ)
+        return presumed(declaration)  # no data for this service: the category rule (values may differ)
     return any(declaration in (_lookup(declared, env) or frozenset()) for env in environments)
 
 
@@ -423,11 +446,12 @@ def declarations_from_context(block: Mapping[str, Any]) -> Declarations:
     props: dict[str, dict[str, set[str]]] = {}
     expected: dict[str, set[str]] = {}
     notes: dict[str, dict[str, dict[str, str]]] = {}
+    wide: dict[str, set[str]] = {}
     services = dict.fromkeys(parameters)
     for env, data in environments.items():
         if not isinstance(data, Mapping):
             continue
-        for section, names in (("services", ("cpu", "memory")), ("images", ("image",))):
+        for section, names in (("services", SIZING_DECLARATIONS), ("images", RELEASE_DECLARATIONS)):
             entries = data.get(section)
             for service in entries if isinstance(entries, Mapping) else ():
                 props.setdefault(service, {}).setdefault(env, set()).update(names)
@@ -435,8 +459,11 @@ def declarations_from_context(block: Mapping[str, Any]) -> Declarations:
                 if isinstance(shared, Mapping):
                     services.setdefault(service)
         for database in _mapping(data.get("databases")).values():
-            for service in _mapping(database.get("pools") if isinstance(database, Mapping) else None):
-                props.setdefault(service, {}).setdefault(env, set()).add("env:DB_POOL_MAX")
+            for service in _mapping(_mapping(database).get("pools")):
+                props.setdefault(service, {}).setdefault(env, set()).add(f"env:{DATABASE_POOL_KEY}")
+        wide[env] = environment_declarations(
+            production=data.get("production", env == "prod") is True, release="release" in data,
+        )
         for service, hotfix in _mapping(data.get("hotfixes")).items():
             reason = hotfix.get("reason") if isinstance(hotfix, Mapping) else None
             if isinstance(reason, str):
@@ -459,7 +486,16 @@ def declarations_from_context(block: Mapping[str, Any]) -> Declarations:
         properties=MappingProxyType({s: MappingProxyType({e: frozenset(n) for e, n in envs.items()}) for s, envs in props.items()}),
         environments=MappingProxyType({s: frozenset(e) for s, e in expected.items()}),
         notes=_frozen_notes(notes),
+        environment_wide=MappingProxyType({e: frozenset(n) for e, n in wide.items()}),
     )
+
+
+def environment_declarations(*, production: bool, release: bool) -> set[str]:
+    """What an environment declares for every service it runs: ``production`` where it is
+    production (its load balancers' deletion protection), ``release`` where its data carries
+    ``environments.<env>.release`` (the deployment strategy and its settings, the alternate
+    target group and listener rules of a traffic-shifting release, the load balancer's listeners)."""
+    return {name for name, on in (("production", production), ("release", release)) if on}
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

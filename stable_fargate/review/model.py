@@ -1,5 +1,9 @@
 """The read side's model: ECS task definitions per service per environment, from cdk.out.
 
+Each task definition keeps its stack's resources, so that the drift engine can follow the
+template's references from it to its service, scaling, queue and schedules
+(:mod:`stable_fargate.review.surroundings`).
+
 It reads only synthesized CloudFormation (``manifest.json``, ``*.template.json`` and nested
 stage assemblies such as ``assembly-Prod/``), never the constructs, so it works on any CDK
 app. Which environment a stack belongs to (:attr:`AssemblyModel.grouping`):
@@ -55,6 +59,9 @@ class TaskDefinition:
     properties: Mapping[str, Any]
     account: str | None = None
     region: str | None = None
+    resources: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False)
+    """Every resource of the task definition's stack (as read, shared by the stack's task
+    definitions), for what surrounds the task: its service, scaling, queue and schedules."""
 
     @property
     def containers(self) -> tuple[Mapping[str, Any], ...]:
@@ -308,6 +315,7 @@ def _task_definitions(source: StackSource) -> Iterator[TaskDefinition]:
             properties=properties,
             account=source.account,
             region=source.region,
+            resources=resources,
         )
 
 
