@@ -542,9 +542,7 @@ def test_load_assembly_reads_nested_stage_assemblies(clean_app: tuple[AppConfig,
 # --- the seam: the read side never imports the constructs ------------------------------------
 
 READ_SIDE = [
-    ROOT / "stable_fargate" / "review" / "__init__.py",
-    ROOT / "stable_fargate" / "review" / "model.py",
-    ROOT / "stable_fargate" / "review" / "drift.py",
+    *sorted((ROOT / "stable_fargate" / "review").glob("*.py")),
     ROOT / "stable_fargate" / "__main__.py",
     ROOT / "stable_fargate" / "drift_guard.py",
 ]
