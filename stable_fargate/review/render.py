@@ -86,7 +86,8 @@ def _environments(review: Review) -> list[str]:
             mark = "**undeclared**" if row.status == "undeclared" else "declared"
             rows.append([service.service, row.property, mark, *[row.values.get(env) or "(absent)" for env in report.environments]])
     if not rows:
-        return [*out, "Every task definition is identical across " + ", ".join(report.environments) + "."]
+        return [*out, "Every service (task definition, deployment, scaling, queue, schedule) is identical across "
+                + ", ".join(report.environments) + "."]
     shown = rows[:MAX_DRIFT_ROWS]
     out += _table(["service", "property", "difference", *report.environments], [[_short(c) for c in r] for r in shown])
     if len(rows) > len(shown):
