@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from stable_fargate.__main__ import main
 from stable_fargate.drift_guard import DriftGuard
@@ -419,3 +421,40 @@ def test_the_guard_refuses_a_cooldown_changed_in_one_environment(sample_app: Sam
     assert row.split() == ["portfolio-import", "step", "PortfolioImportBurst", "cooldown", "180", "180", "60"]
     assert "Cooldowns, health checks, queue and schedule settings" in str(info.value)
 
+
+
+# --- any template: a value of any type anywhere reads, it never raises ------------------------------
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found += _paths(item, (*path, i))
+    return found
+
+
+PROD_PATHS = [p for p in _paths(fixture()["prod"]) if len(p) > 3 and "TaskDefinition" not in p[1]]
+"""Every setting of every resource around the task definitions (whose own reading is tested in
+test_drift.py: a malformed one is unreadable input)."""
+ODD_VALUES = st.sampled_from([
+    None, 0, -1, 2.5, True, "", "x", [], {}, [1, "a"], {"Ref": "Nowhere"}, {"Fn::GetAtt": 3},
+    {"Fn::Join": ["", [{"Ref": "ImportQueue4C5D6E7F"}]]}, {"Fn::Join": 7}, {"a": {"b": []}},
+])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(path=st.sampled_from(PROD_PATHS), value=ODD_VALUES)
+def test_any_value_anywhere_around_a_service_reads_without_error(path: tuple[Any, ...], value: Any) -> None:
+    """Templates come from any app: an unexpected type in any setting around a service reads as
+    text (and usually as drift), never as an exception."""
+    templates = fixture()
+    target: Any = templates["prod"]
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    report = drift(templates)
+    assert {s.service for s in report.services} == {"api", "import", "recon"}
