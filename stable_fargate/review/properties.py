@@ -9,6 +9,7 @@ the declarations that may make it differ between environments.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -118,7 +119,7 @@ def render(value: Any) -> str:
                 return "${Import:" + render(arg) + "}"
             return "${" + str(name)[4:] + ":" + render(arg) + "}"
         items = sorted(value.items(), key=lambda kv: str(kv[0]))
-        return "{" + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {_element(v)}" for k, v in items) + "}"
+        return "{" + ", ".join(f"{_quoted(str(k))}: {_element(v)}" for k, v in items) + "}"
     return str(value)
 
 
@@ -134,8 +135,18 @@ def _element(value: Any) -> str:
     """A value inside a list or object: strings (and the intrinsics that stand for them) are
     quoted, so a separator inside a string cannot pass for one between elements."""
     if isinstance(value, str) or (isinstance(value, Mapping) and is_intrinsic(value)):
-        return json.dumps(render(value), ensure_ascii=False)
+        return _quoted(render(value))
     return render(value)
+
+
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
+"""What JSON escapes in a string (``ensure_ascii=False``): quotes, backslashes, control characters."""
+
+
+def _quoted(text: str) -> str:
+    """``text`` as a JSON string (``json.dumps(text, ensure_ascii=False)``), without the encoder
+    for the usual string that needs no escape."""
+    return json.dumps(text, ensure_ascii=False) if _NEEDS_ESCAPE.search(text) else f'"{text}"'
 
 
 # --- Values that follow the scaling bounds --------------------------------------------------
