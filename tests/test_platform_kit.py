@@ -427,7 +427,7 @@ def test_synth_checked_fails_on_undeclared_drift(tmp_path: Path, drift: bool) ->
         return
     with pytest.raises(ConfigError) as error:
         app.synth_checked()
-    assert (error.value.subject, error.value.field, error.value.value) == ("worker", "task definition drift", ["env NEW_FLAG"])
+    assert (error.value.subject, error.value.field, error.value.value) == ("worker", "drift", ["env NEW_FLAG"])
 
 
 def _filler(stack: Stack, count: int) -> Stack:
