@@ -17,7 +17,7 @@ export CDK_DISABLE_VERSION_CHECK := true
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: setup wheel synth test lint typecheck lint-templates pytest bench bench-review snapshots drift review review-docs schema clean
+.PHONY: setup wheel synth test lint typecheck lint-templates pytest bench bench-review mutants snapshots drift review review-docs schema clean
 
 $(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,13 @@ bench: setup
 bench-review: setup
 	$(BIN)/python scripts/bench_review.py
 
+# Mutation testing (cosmic-ray) of defaults.py, scaling.py and the constructs, each mutant
+# against the tests of its module, the snapshot test excluded; prints killed/total and every
+# survivor. Slow (tens of minutes): not part of `make test` or CI. MUTANTS_JOBS=1 for one
+# module at a time; `python scripts/mutants.py web` for one module.
+mutants: setup
+	$(BIN)/python scripts/mutants.py
+
 # The stability review of the sample app (report.md, report.json and PNGs in review-out/).
 # Workers' processing times and latency goals come from their templates (Metadata.stable_fargate).
 review: synth
@@ -82,4 +89,4 @@ review-docs: synth
 	$(BIN)/python scripts/review_figures.py cdk.out
 
 clean:
-	rm -rf cdk.out review-out dist build $(VENV) node_modules .mypy_cache .ruff_cache
+	rm -rf cdk.out review-out dist build .mutants $(VENV) node_modules .mypy_cache .ruff_cache

@@ -17,14 +17,16 @@ from aws_cdk.assertions import Match, Template
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stable_fargate import AccountRegion, ConfigError, StableWebService, defaults, pin_availability_zones
+from stable_fargate import AccountRegion, ConfigError, StableWebService, pin_availability_zones
 from stable_fargate.services.web import (
     ECS_EXEC_AGENT_PATHS,
     PATTERNS_ROLLOUT_BATCH_SECONDS,
     container_health_timing,
+    grace_period_seconds,
     node_health_command,
     rollout_batch_seconds,
     shell_health_command,
+    time_to_healthy_seconds,
 )
 from stacks.app import load_config
 from tests.conftest import SampleApp, make_app, template_of, with_overrides
@@ -91,48 +93,25 @@ def _only(template: Template, kind: str) -> dict[str, Any]:
     return dict(next(iter(resources.values())))
 
 
-# --- The issue's numbers, pinned ------------------------------------------------------------
-
-
-def test_defaults_are_the_issues_numbers() -> None:
-    assert defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS == 10
-    assert defaults.TARGET_HEALTHY_THRESHOLD == 2
-    assert defaults.TARGET_UNHEALTHY_THRESHOLD == 3
-    assert defaults.TARGET_HEALTH_CHECK_TIMEOUT_SECONDS == 5
-    assert defaults.TARGET_HEALTHY_HTTP_CODES == "200-399"
-    assert defaults.WEB_LONGEST_REQUEST_SECONDS == 30
-    assert defaults.WEB_MIN_HEALTHY_PERCENT == 100
-    assert defaults.WEB_MAX_HEALTHY_PERCENT == 200
-    assert defaults.SCALE_OUT_COOLDOWN_SECONDS == 60
-    assert defaults.SCALE_IN_COOLDOWN_SECONDS == 300
-    assert defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS == 60
-    assert defaults.WEB_MAX_WARM_UP_SECONDS == 20 * 60
-    assert defaults.WEB_PRODUCTION_MIN_TASKS == 2
-    assert defaults.WEB_ENABLE_EXECUTE_COMMAND is False
-    assert defaults.WEB_LONGEST_REQUEST_SECONDS + defaults.WEB_STOP_MARGIN_SECONDS <= defaults.MAX_STOP_TIMEOUT_SECONDS
-
-
 # --- Rollout arithmetic ---------------------------------------------------------------------
 
 
 def _our_batch(warm_up: float = 0) -> int:
+    """The batch with StableWebService's target group: 10 s x 2 healthy, 5 s timeout, 30 s drain."""
     return rollout_batch_seconds(
-        health_check_interval_seconds=defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS,
-        healthy_threshold=defaults.TARGET_HEALTHY_THRESHOLD,
-        health_check_timeout_seconds=defaults.TARGET_HEALTH_CHECK_TIMEOUT_SECONDS,
-        deregistration_delay_seconds=defaults.WEB_LONGEST_REQUEST_SECONDS,
-        warm_up_seconds=warm_up,
+        health_check_interval_seconds=10, healthy_threshold=2, health_check_timeout_seconds=5,
+        deregistration_delay_seconds=30, warm_up_seconds=warm_up,
     )
 
 
 def test_rollout_batch_with_defaults_fits_the_budget() -> None:
     # task start + worst-case time to healthy ((2 + 1) x 10 s + 5 s) + drain
     assert _our_batch() == 60 + (3 * 10 + 5) + 30 == 125
-    assert _our_batch() <= defaults.ROLLOUT_BATCH_BUDGET_SECONDS == 125
+    assert _our_batch() <= 125  # the budget README promises
     assert PATTERNS_ROLLOUT_BATCH_SECONDS == 60 + (6 * 30 + 5) + 300 == 545
 
 
-@given(st.integers(min_value=0, max_value=defaults.WEB_MAX_WARM_UP_SECONDS))
+@given(st.integers(min_value=0, max_value=1200))
 def test_rollout_batch_saves_the_same_420_s_whatever_the_warm_up(warm_up: int) -> None:
     patterns = rollout_batch_seconds(
         health_check_interval_seconds=30, healthy_threshold=5, health_check_timeout_seconds=5,
@@ -141,31 +120,86 @@ def test_rollout_batch_saves_the_same_420_s_whatever_the_warm_up(warm_up: int) -
     assert patterns - _our_batch(warm_up) == PATTERNS_ROLLOUT_BATCH_SECONDS - _our_batch() == 420
 
 
+@pytest.mark.parametrize(
+    ("interval", "threshold", "timeout", "expected"),
+    [
+        (10, 2, 5, 35),  # (2 + 1) x 10 + 5: up to an interval for the first check, two passes, a slow answer
+        (30, 5, 5, 185),  # aws_ecs_patterns: (5 + 1) x 30 + 5
+        (5, 10, 2, 57),  # (10 + 1) x 5 + 2
+    ],
+)
+def test_time_to_healthy_worked_examples(interval: int, threshold: int, timeout: int, expected: int) -> None:
+    assert time_to_healthy_seconds(interval_seconds=interval, healthy_threshold=threshold, timeout_seconds=timeout) == expected
+
+
+@pytest.mark.parametrize(
+    ("warm_up", "interval", "threshold", "timeout", "expected"),
+    [
+        (45, 10, 2, 5, 110),  # 45 + 30 start allowance + (2 + 1) x 10 + 5
+        (0, 10, 2, 5, 65),  # 0 + 30 + 35
+        (600, 10, 2, 5, 665),  # 600 + 30 + 35
+        (45, 30, 5, 5, 260),  # 45 + 30 + (5 + 1) x 30 + 5
+        (0.5, 10, 2, 5, 66),  # 0.5 + 30 + 35 = 65.5, rounded up
+    ],
+)
+def test_grace_period_worked_examples(warm_up: float, interval: int, threshold: int, timeout: int, expected: int) -> None:
+    grace = grace_period_seconds(warm_up_seconds=warm_up, interval_seconds=interval, healthy_threshold=threshold, timeout_seconds=timeout)
+    assert grace == expected
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"warm_up_seconds": 0}, 125),  # 60 start + 35 to healthy + 30 drain
+        ({"warm_up_seconds": 45}, 170),  # 60 + 45 + 35 + 30
+        ({"warm_up_seconds": 600, "deregistration_delay_seconds": 90}, 785),  # 60 + 600 + 35 + 90
+        ({"warm_up_seconds": 0, "task_start_seconds": 20}, 85),  # 20 + 35 + 30
+        ({"warm_up_seconds": 0.2}, 126),  # 125.2, rounded up
+    ],
+)
+def test_rollout_batch_worked_examples(kwargs: dict[str, float], expected: int) -> None:
+    args: dict[str, float] = {
+        "health_check_interval_seconds": 10, "healthy_threshold": 2, "health_check_timeout_seconds": 5,
+        "deregistration_delay_seconds": 30,
+    }
+    assert rollout_batch_seconds(**(args | kwargs)) == expected  # type: ignore[arg-type]
+
 def test_service_exposes_its_rollout_batch(defaults_service: tuple[StableWebService, Template]) -> None:
     service, _ = defaults_service
     assert service.rollout_batch_seconds == _our_batch(WARM_UP_SECONDS) == 170
     # warm-up 45 + start allowance 30 + (2 + 1) x 10 s + 5 s timeout
     assert service.health_check_grace_period.to_seconds() == 45 + 30 + 3 * 10 + 5 == 110
-    assert service.deregistration_delay.to_seconds() == defaults.WEB_LONGEST_REQUEST_SECONDS
-    assert service.stop_timeout.to_seconds() == defaults.WEB_LONGEST_REQUEST_SECONDS + defaults.WEB_STOP_MARGIN_SECONDS
+    assert service.deregistration_delay.to_seconds() == 30  # drain as long as the longest request
+    assert service.stop_timeout.to_seconds() == 30 + 10  # the longest request, then a margin after SIGTERM
 
 
 # --- Container health check: warm-up is respected -------------------------------------------
 
 
-def test_container_health_timing_follows_warm_up() -> None:
-    assert container_health_timing(0) == (0, defaults.CONTAINER_HEALTH_CHECK_INTERVAL_SECONDS)
-    assert container_health_timing(45) == (45, defaults.CONTAINER_HEALTH_CHECK_INTERVAL_SECONDS)
-    assert container_health_timing(300) == (300, defaults.CONTAINER_HEALTH_CHECK_INTERVAL_SECONDS)
-    assert container_health_timing(1200) == (300, 300)
+@pytest.mark.parametrize(
+    ("warm_up", "start_period", "interval"),
+    [
+        (0, 0, 10),  # no warm-up: checks every 10 s from the start
+        (45, 45, 10),  # start period = warm-up
+        (300, 300, 10),  # ECS's 300 s ceiling on the start period
+        (301, 300, 10),  # 1 s past it: ceil(1 / 3) = 1, the 10 s interval already covers it
+        (330, 300, 10),  # 30 s past it: ceil(30 / 3) = 10 = the interval
+        (331, 300, 11),  # 31 s past it: ceil(31 / 3) = 11 s between checks
+        (600, 300, 100),  # 300 s past it: three retries of 100 s
+        (1200, 300, 300),  # 900 s past it: 300 s, ECS's ceiling on the interval
+    ],
+)
+def test_container_health_timing_follows_warm_up(warm_up: int, start_period: int, interval: int) -> None:
+    assert container_health_timing(warm_up) == (start_period, interval)
+    assert start_period + 3 * interval >= warm_up  # three retries outlast the warm-up
 
 
-@given(st.integers(min_value=0, max_value=defaults.WEB_MAX_WARM_UP_SECONDS))
+@given(st.integers(min_value=0, max_value=1200))
 def test_a_warming_container_is_never_marked_unhealthy(warm_up: int) -> None:
     start, interval = container_health_timing(warm_up)
-    assert start <= defaults.CONTAINER_HEALTH_CHECK_MAX_START_PERIOD_SECONDS
+    assert start <= 300  # ECS's ceiling on the start period
     assert 5 <= interval <= 300  # ECS's bounds
-    assert start + defaults.CONTAINER_HEALTH_CHECK_RETRIES * interval >= warm_up
+    assert start + 3 * interval >= warm_up  # three retries outlast the warm-up
 
 
 def test_container_health_check(defaults_service: tuple[StableWebService, Template]) -> None:
@@ -178,10 +212,10 @@ def test_container_health_check(defaults_service: tuple[StableWebService, Templa
                     {
                         "HealthCheck": {
                             "Command": shell_health_command(PORT, PATH),
-                            "StartPeriod": WARM_UP_SECONDS,
-                            "Interval": defaults.CONTAINER_HEALTH_CHECK_INTERVAL_SECONDS,
-                            "Retries": defaults.CONTAINER_HEALTH_CHECK_RETRIES,
-                            "Timeout": defaults.CONTAINER_HEALTH_CHECK_TIMEOUT_SECONDS,
+                            "StartPeriod": 45,  # the warm-up: a warming container is never unhealthy
+                            "Interval": 10,  # a hung process is found in 30 s (ECS default 30 s)
+                            "Retries": 3,
+                            "Timeout": 5,  # ECS's default
                         }
                     }
                 )
@@ -207,17 +241,17 @@ def test_task_is_hardened(defaults_service: tuple[StableWebService, Template]) -
     template.has_resource_properties(
         "AWS::ECS::TaskDefinition",
         {
-            "Cpu": str(defaults.DEFAULT_CPU),
-            "Memory": str(defaults.DEFAULT_MEMORY_MIB),
-            "RuntimePlatform": {"CpuArchitecture": defaults.CPU_ARCHITECTURE, "OperatingSystemFamily": "LINUX"},
+            "Cpu": "512",  # staging's sizing of portfolio-api in cdk.json
+            "Memory": "1024",
+            "RuntimePlatform": {"CpuArchitecture": "ARM64", "OperatingSystemFamily": "LINUX"},  # Graviton
             "Volumes": [{"Name": "tmp"}],
             "ContainerDefinitions": [
                 Match.object_like(
                     {
                         "ReadonlyRootFilesystem": True,
-                        "User": defaults.CONTAINER_USER,
-                        "Memory": defaults.DEFAULT_MEMORY_MIB,
-                        "StopTimeout": defaults.WEB_LONGEST_REQUEST_SECONDS + defaults.WEB_STOP_MARGIN_SECONDS,
+                        "User": "1000:1000",  # never root
+                        "Memory": 1024,  # a hard memory limit
+                        "StopTimeout": 30 + 10,  # longest request + margin
                         "PortMappings": [Match.object_like({"ContainerPort": PORT, "Protocol": "tcp"})],
                         "LogConfiguration": Match.object_like({"LogDriver": "awslogs"}),
                     }
@@ -226,7 +260,7 @@ def test_task_is_hardened(defaults_service: tuple[StableWebService, Template]) -
         },
     )
     template.has_resource_properties(
-        "AWS::Logs::LogGroup", {"RetentionInDays": defaults.LOG_RETENTION_DAYS, "KmsKeyId": Match.any_value()}
+        "AWS::Logs::LogGroup", {"RetentionInDays": 365, "KmsKeyId": Match.any_value()}  # PCI DSS 10.7: a year
     )
     # Without a log_key the service brings its own rotated key.
     template.resource_count_is("AWS::KMS::Key", 1)
@@ -251,12 +285,12 @@ def test_service_rollout_configuration(defaults_service: tuple[StableWebService,
             # warm-up 45 + start allowance 30 + (healthy threshold 2 + 1) x 10 s + 5 s timeout
             "HealthCheckGracePeriodSeconds": 110,
             "DeploymentConfiguration": {
-                "MinimumHealthyPercent": defaults.WEB_MIN_HEALTHY_PERCENT,
-                "MaximumPercent": defaults.WEB_MAX_HEALTHY_PERCENT,
+                "MinimumHealthyPercent": 100,  # never below capacity during a rollout
+                "MaximumPercent": 200,  # a whole new set before the old one stops: one batch
                 "DeploymentCircuitBreaker": {"Enable": True, "Rollback": True},
                 "Alarms": {"AlarmNames": [{"Ref": five_xx}, {"Ref": unhealthy}], "Enable": True, "Rollback": True},
             },
-            "EnableExecuteCommand": defaults.WEB_ENABLE_EXECUTE_COMMAND,
+            "EnableExecuteCommand": False,  # no shell into production unless asked
             "AvailabilityZoneRebalancing": "ENABLED",
             "NetworkConfiguration": {"AwsvpcConfiguration": Match.object_like({"AssignPublicIp": "DISABLED"})},
             "LoadBalancers": [Match.object_like({"ContainerName": "portfolio-api", "ContainerPort": PORT})],
@@ -270,16 +304,17 @@ def test_deployment_alarms(defaults_service: tuple[StableWebService, Template]) 
     template.has_resource_properties(
         "AWS::CloudWatch::Alarm",
         {
-            "Threshold": defaults.WEB_5XX_RATE_PERCENT,
+            "Threshold": 5,  # roll back above 5 % errors
             "ComparisonOperator": "GreaterThanThreshold",
-            "EvaluationPeriods": defaults.WEB_5XX_DATAPOINTS,
-            "DatapointsToAlarm": defaults.WEB_5XX_DATAPOINTS,
+            "EvaluationPeriods": 2,  # two minutes in a row: one blip does not roll back
+            "DatapointsToAlarm": 2,
             "TreatMissingData": "notBreaching",
             "Metrics": Match.array_with(
                 [
                     Match.object_like(
                         {
-                            "Expression": f"IF(requests >= {defaults.WEB_5XX_MIN_REQUESTS}, "
+                            # a rate only from 20 requests a minute: one failure of two is not a rate
+                            "Expression": "IF(requests >= 20, "
                             "100 * (FILL(errors, 0) + FILL(badgateway, 0) + FILL(timeouts, 0)) / requests, 0)"
                         }
                     ),
@@ -290,7 +325,7 @@ def test_deployment_alarms(defaults_service: tuple[StableWebService, Template]) 
                             "MetricStat": Match.object_like(
                                 {
                                     "Metric": Match.object_like({"MetricName": "HTTPCode_Target_5XX_Count"}),
-                                    "Period": defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS,
+                                    "Period": 60,  # one-minute datapoints: a bad release rolls back in minutes
                                     "Stat": "Sum",
                                 }
                             ),
@@ -301,7 +336,7 @@ def test_deployment_alarms(defaults_service: tuple[StableWebService, Template]) 
                             "Id": "requests",
                             "MetricStat": Match.object_like(
                                 {"Metric": Match.object_like({"MetricName": "RequestCount"}),
-                                 "Period": defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS}
+                                 "Period": 60}
                             ),
                         }
                     ),
@@ -329,16 +364,16 @@ def test_deployment_alarms(defaults_service: tuple[StableWebService, Template]) 
         {
             "MetricName": "UnHealthyHostCount",
             "Namespace": "AWS/ApplicationELB",
-            "Period": defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS,
+            "Period": 60,
             "Statistic": "Maximum",
-            "Threshold": defaults.WEB_UNHEALTHY_HOSTS_THRESHOLD,
+            "Threshold": 1,  # any target that stays unhealthy
             "ComparisonOperator": "GreaterThanOrEqualToThreshold",
             "EvaluationPeriods": datapoints,
             "DatapointsToAlarm": datapoints,
         },
     )
     # The unhealthy-hosts alarm cannot fire while a task is still inside its grace period.
-    assert datapoints * defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS > grace
+    assert datapoints * 60 > grace
 
 
 # --- Target group ---------------------------------------------------------------------------
@@ -353,13 +388,13 @@ def test_target_group_check_and_drain(defaults_service: tuple[StableWebService, 
             "Protocol": "HTTP",
             "TargetType": "ip",
             "HealthCheckPath": PATH,
-            "HealthCheckIntervalSeconds": defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS,
-            "HealthCheckTimeoutSeconds": defaults.TARGET_HEALTH_CHECK_TIMEOUT_SECONDS,
-            "HealthyThresholdCount": defaults.TARGET_HEALTHY_THRESHOLD,
-            "UnhealthyThresholdCount": defaults.TARGET_UNHEALTHY_THRESHOLD,
-            "Matcher": {"HttpCode": defaults.TARGET_HEALTHY_HTTP_CODES},
+            "HealthCheckIntervalSeconds": 10,  # aws_ecs_patterns: 30
+            "HealthCheckTimeoutSeconds": 5,  # below the interval, as ELB requires
+            "HealthyThresholdCount": 2,  # traffic 20 s after the app can answer (patterns: 5, 150 s)
+            "UnhealthyThresholdCount": 3,  # one slow answer is not enough
+            "Matcher": {"HttpCode": "200-399"},  # a redirect from the health path still serves
             "TargetGroupAttributes": Match.array_with(
-                [{"Key": "deregistration_delay.timeout_seconds", "Value": str(defaults.WEB_LONGEST_REQUEST_SECONDS)}]
+                [{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}]  # the longest request (ELB: 300)
             ),
         },
     )
@@ -379,7 +414,7 @@ def test_load_balancer_attributes(defaults_service: tuple[StableWebService, Temp
             "LoadBalancerAttributes": Match.array_with(
                 [
                     {"Key": "deletion_protection.enabled", "Value": "false"},  # staging: protection is for production
-                    {"Key": "idle_timeout.timeout_seconds", "Value": str(defaults.WEB_IDLE_TIMEOUT_SECONDS)},
+                    {"Key": "idle_timeout.timeout_seconds", "Value": "60"},  # the ALB's default: 30 s requests fit
                     {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"},
                     {"Key": "access_logs.s3.enabled", "Value": "true"},
                     {"Key": "access_logs.s3.bucket", "Value": {"Ref": bucket}},
@@ -398,7 +433,7 @@ def test_https_listener_and_redirect(defaults_service: tuple[StableWebService, T
             "Port": 443,
             "Protocol": "HTTPS",
             "Certificates": [{"CertificateArn": CERT}],
-            # defaults.WEB_TLS_POLICY: TLS 1.2 and 1.3 only, restricted ciphers, post-quantum.
+            # TLS13_12_RES_PQ: TLS 1.2 and 1.3 only, restricted ciphers, post-quantum key exchange.
             "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
             "DefaultActions": [Match.object_like({"Type": "forward"})],
         },
@@ -413,7 +448,6 @@ def test_https_listener_and_redirect(defaults_service: tuple[StableWebService, T
             ],
         },
     )
-    assert defaults.WEB_TLS_POLICY == "TLS13_12_RES_PQ"
 
 
 def test_access_log_bucket(defaults_service: tuple[StableWebService, Template]) -> None:
@@ -434,8 +468,8 @@ def test_access_log_bucket(defaults_service: tuple[StableWebService, Template]) 
                         "Rules": [
                             Match.object_like(
                                 {
-                                    "ExpirationInDays": defaults.WEB_ACCESS_LOG_RETENTION_DAYS,
-                                    "NoncurrentVersionExpiration": {"NoncurrentDays": defaults.WEB_ACCESS_LOG_NONCURRENT_DAYS},
+                                    "ExpirationInDays": 365,  # PCI DSS 10.7: a year
+                                    "NoncurrentVersionExpiration": {"NoncurrentDays": 30},  # overwritten logs recoverable
                                     "Status": "Enabled",
                                 }
                             )
@@ -507,7 +541,10 @@ def test_web_acl_in_front_of_the_load_balancer(defaults_service: tuple[StableWeb
                         "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": group}},
                     }
                 )
-                for index, group in enumerate(defaults.WEB_ACL_MANAGED_RULE_GROUPS)
+                # PCI DSS 6.6: known bad sources, exploit patterns, the common rules; in this order
+                for index, group in enumerate(
+                    ["AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesCommonRuleSet"]
+                )
             ],
         },
     )
@@ -533,7 +570,7 @@ def test_web_acl_in_front_of_the_load_balancer(defaults_service: tuple[StableWeb
         "AWS::Logs::LogGroup",
         {
             "LogGroupName": Match.string_like_regexp("^aws-waf-logs-"),
-            "RetentionInDays": defaults.WAF_LOG_RETENTION_DAYS,
+            "RetentionInDays": 365,  # a year, like every audit log
             "KmsKeyId": Match.any_value(),
         },
     )
@@ -546,12 +583,13 @@ def test_scaling_on_requests_and_cpu_with_damped_cooldowns(defaults_service: tup
     _, template = defaults_service
     template.has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalableTarget",
-        {"MinCapacity": defaults.WEB_MIN_TASKS, "MaxCapacity": defaults.WEB_MAX_TASKS, "ScalableDimension": "ecs:service:DesiredCount"},
+        # staging's sizing of portfolio-api in cdk.json: 2 to 4 tasks
+        {"MinCapacity": 2, "MaxCapacity": 4, "ScalableDimension": "ecs:service:DesiredCount"},
     )
     template.resource_count_is("AWS::ApplicationAutoScaling::ScalingPolicy", 2)
     for metric, target in (
-        ("ALBRequestCountPerTarget", defaults.WEB_REQUESTS_PER_TARGET),
-        ("ECSServiceAverageCPUUtilization", defaults.WEB_CPU_TARGET_PERCENT),
+        ("ALBRequestCountPerTarget", 1000),  # requests per task per minute, about 17 a second
+        ("ECSServiceAverageCPUUtilization", 60),  # 40 % headroom while scaling out
     ):
         template.has_resource_properties(
             "AWS::ApplicationAutoScaling::ScalingPolicy",
@@ -561,8 +599,8 @@ def test_scaling_on_requests_and_cpu_with_damped_cooldowns(defaults_service: tup
                     {
                         "PredefinedMetricSpecification": Match.object_like({"PredefinedMetricType": metric}),
                         "TargetValue": target,
-                        "ScaleOutCooldown": defaults.SCALE_OUT_COOLDOWN_SECONDS,
-                        "ScaleInCooldown": defaults.SCALE_IN_COOLDOWN_SECONDS,
+                        "ScaleOutCooldown": 60,  # load does not wait
+                        "ScaleInCooldown": 300,  # no saw-tooth of launches
                     }
                 ),
             },
@@ -607,7 +645,7 @@ def test_overrides_are_honoured(tmp_path: Path) -> None:
             "ContainerDefinitions": [
                 Match.object_like(
                     {
-                        "StopTimeout": 90 + defaults.WEB_STOP_MARGIN_SECONDS,
+                        "StopTimeout": 90 + 10,  # longest request + margin
                         "HealthCheck": Match.object_like(
                             {"Command": node_health_command(PORT, PATH), "StartPeriod": start, "Interval": interval}
                         ),
@@ -714,8 +752,14 @@ def test_a_query_string_is_quoted_in_the_shell_check(tmp_path: Path) -> None:
         "wget -q -O /dev/null 'http://127.0.0.1:3000/healthz?deep=1&x=1' || "
         "curl -fsS -o /dev/null 'http://127.0.0.1:3000/healthz?deep=1&x=1' || exit 1",
     ]
-    service = _service(_stack(tmp_path), health_check_path="/healthz?deep=1&x=1")
-    assert service.target_group is not None
+    stack = _stack(tmp_path)
+    _service(stack, health_check_path="/healthz?deep=1&x=1")
+    template = _template(stack)
+    template.has_resource_properties("AWS::ElasticLoadBalancingV2::TargetGroup", {"HealthCheckPath": "/healthz?deep=1&x=1"})
+    template.has_resource_properties(
+        "AWS::ECS::TaskDefinition",
+        {"ContainerDefinitions": [Match.object_like({"HealthCheck": Match.object_like({"Command": command})})]},
+    )
 
 
 def test_one_task_is_accepted_outside_production(tmp_path: Path) -> None:
@@ -723,11 +767,66 @@ def test_one_task_is_accepted_outside_production(tmp_path: Path) -> None:
     assert service.sizing.min_tasks == 1
 
 
-def test_zero_and_twenty_minute_warm_ups_are_accepted(tmp_path: Path) -> None:
+def test_zero_and_twenty_minute_warm_ups_are_accepted_with_their_grace_periods(tmp_path: Path) -> None:
     stack = _stack(tmp_path)
     assert _service(stack, warm_up=Duration.seconds(0)).health_check_grace_period.to_seconds() == 0 + 30 + 35
-    other = _stack(tmp_path / "b")
-    _service(other, warm_up=Duration.minutes(20))
+    longest = _service(_stack(tmp_path / "b"), warm_up=Duration.minutes(20))
+    assert longest.health_check_grace_period.to_seconds() == 1200 + 30 + 35
+    assert (longest.timings.start_period_seconds, longest.timings.container_interval_seconds) == (300, 300)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "grace", "datapoints"),
+    [
+        ({"warm_up": Duration.seconds(0)}, 65, 3),  # ceil(65 / 60) + 1
+        ({"warm_up": Duration.seconds(45)}, 110, 3),  # ceil(110 / 60) + 1
+        ({"warm_up": Duration.seconds(600)}, 665, 13),  # ceil(665 / 60) + 1 = 12 + 1
+        ({"health_check_grace_period": Duration.seconds(120)}, 120, 3),  # exactly two periods: 2 + 1
+        ({"health_check_grace_period": Duration.seconds(121)}, 121, 4),  # a second more: 3 + 1
+    ],
+)
+def test_unhealthy_hosts_datapoints_outlast_the_grace_period(
+    tmp_path: Path, overrides: dict[str, Any], grace: int, datapoints: int
+) -> None:
+    stack = _stack(tmp_path)
+    _service(stack, **overrides)
+    template = _template(stack)
+    template.has_resource_properties("AWS::ECS::Service", {"HealthCheckGracePeriodSeconds": grace})
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"MetricName": "UnHealthyHostCount", "EvaluationPeriods": datapoints, "DatapointsToAlarm": datapoints},
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "stop_timeout", "idle_timeout"),
+    [
+        ({"longest_request": Duration.seconds(55)}, 65, "60"),  # 55 + 5 = 60: the ALB's default is enough
+        ({"longest_request": Duration.seconds(56)}, 66, "61"),  # 56 + 5 = 61: raised so the request is not cut
+        ({"longest_request": Duration.seconds(30), "stop_timeout": Duration.seconds(45)}, 45, "60"),  # given, at least 30
+        ({"longest_request": Duration.seconds(30), "stop_timeout": Duration.seconds(30)}, 30, "60"),  # exactly the longest
+        ({"longest_request": Duration.seconds(110)}, 120, "115"),  # 110 + 10 = Fargate's 120 s ceiling
+    ],
+)
+def test_stop_and_idle_timeouts_follow_the_longest_request(
+    tmp_path: Path, overrides: dict[str, Any], stop_timeout: int, idle_timeout: str
+) -> None:
+    stack = _stack(tmp_path)
+    _service(stack, **overrides)
+    template = _template(stack)
+    template.has_resource_properties(
+        "AWS::ECS::TaskDefinition", {"ContainerDefinitions": [Match.object_like({"StopTimeout": stop_timeout})]}
+    )
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        {"LoadBalancerAttributes": Match.array_with([{"Key": "idle_timeout.timeout_seconds", "Value": idle_timeout}])},
+    )
+
+
+@pytest.mark.parametrize(("timeout", "abort_ms"), [(5, 4000), (3, 2000), (2, 1000), (1, 1000)])
+def test_the_node_probe_gives_up_a_second_before_the_check_times_out(timeout: int, abort_ms: int) -> None:
+    # timeout - 1 s, but never below one second
+    assert f"AbortSignal.timeout({abort_ms})" in node_health_command(3000, "/healthz", timeout)[3]
 
 
 # --- The sample app: portfolio-api in every environment -------------------------------------
@@ -775,7 +874,7 @@ def test_portfolio_api_runs_in_every_environment(sample_app: SampleApp, env_name
     assert f"portfolio-api:{environment.image_tag('portfolio-api')}" in image
     assert sample_app.config.tooling.account in image
     if environment.production:
-        assert sizing.min_tasks >= defaults.WEB_PRODUCTION_MIN_TASKS
+        assert sizing.min_tasks >= 2  # production keeps two tasks
 
 
 def test_stateful_resources_keep_their_logical_ids(sample_app: SampleApp) -> None:

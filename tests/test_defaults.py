@@ -1,0 +1,202 @@
+"""Every constant in stable_fargate/defaults.py, pinned to its documented value.
+
+This is the floor under the fine-grained template tests: each value is written here as a
+literal beside the rule it comes from, so changing a default means changing this table in the
+same pull request, on purpose. Where a value lands in a template it is asserted there too
+(test_web_service.py, test_worker.py, test_job.py, test_network.py, test_images.py,
+test_task_base.py), again as a literal. A constant added to defaults.py without a row here
+fails ``test_every_constant_is_guarded``.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+import pytest
+
+from stable_fargate import defaults
+
+GUARDS: dict[str, tuple[Any, str]] = {
+    # name: (documented value, the rule it comes from)
+    # --- environments
+    "MIN_AZS": (2, "one AZ outage must not stop a service"),
+    "MIN_AZS_PRODUCTION": (3, "losing one AZ still leaves two"),
+    "RETAIN_DATA_ENVIRONMENTS": (frozenset({"staging", "prod"}), "dev is disposable"),
+    # --- images
+    "RELEASE_IMAGE_RETENTION_DAYS": (365, "a year of releases to roll back to, by age"),
+    "UNTAGGED_IMAGE_EXPIRY_DAYS": (7, "failed pushes go after a week"),
+    "RELEASE_TAG_PREFIX": ("v", "releases are v<semver>"),
+    "KEEP_PRERELEASE_IMAGES": (20, "candidates kept by count"),
+    "PRERELEASE_TAG_PATTERN": ("v*-*", "a v tag with a '-'"),
+    "PROTECTED_TAG_COUNT": (1, "an immutable tag names one image"),
+    "MOVING_TAGS": (
+        frozenset({
+            "latest", "main", "master", "stable", "prod", "production", "staging", "dev", "develop", "development",
+            "edge", "nightly", "current", "release", "head", "trunk", "test", "qa", "canary", "beta", "alpha",
+            "snapshot", "next",
+        }),
+        "branch and channel names move between builds",
+    ),
+    "ECR_PUBLIC_CACHE_PREFIX": ("ecr-public", "pull-through cache namespace"),
+    "KEEP_CACHED_IMAGES": (50, "the cache refills itself"),
+    # --- network
+    "PUBLIC_SUBNET_MASK": (24, "load balancers only"),
+    "PRIVATE_SUBNET_MASK": (20, "room for a scale-out plus a 200 % rollout"),
+    "INTERFACE_ENDPOINT_SERVICES": (
+        ("ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm", "sqs", "monitoring"), "what a task needs without NAT",
+    ),
+    "FLOW_LOG_RETENTION_DAYS": (365, "PCI DSS 10.7: a year of audit trail"),
+    "CONTAINER_INSIGHTS": ("enhanced", "RunningTaskCount for the workers"),
+    "LOG_RETENTION_DAYS": (365, "PCI DSS 10.7"),
+    # --- tasks
+    "FARGATE_MEMORY_MIB": (
+        {
+            # AWS's table: 0.25 vCPU: 0.5, 1, 2 GB; 0.5 vCPU: 1-4 GB; 1 vCPU: 2-8 GB; 2 vCPU: 4-16 GB;
+            # 4 vCPU: 8-30 GB, all in 1 GB steps; 8 vCPU: 16-60 GB in 4 GB steps; 16 vCPU: 32-120 GB in 8 GB steps.
+            256: (512, 1024, 2048),
+            512: tuple(range(1024, 4096 + 1, 1024)),
+            1024: tuple(range(2048, 8192 + 1, 1024)),
+            2048: tuple(range(4096, 16384 + 1, 1024)),
+            4096: tuple(range(8192, 30720 + 1, 1024)),
+            8192: tuple(range(16384, 61440 + 1, 4096)),
+            16384: tuple(range(32768, 122880 + 1, 8192)),
+        },
+        "Fargate's valid CPU/memory pairs",
+    ),
+    "DEFAULT_CPU": (512, "half a vCPU warms a Node.js or JVM service"),
+    "DEFAULT_MEMORY_MIB": (1024, "the smallest memory for 512 CPU units"),
+    "CPU_ARCHITECTURE": ("ARM64", "Graviton, about 20 % cheaper"),
+    "CONTAINER_USER": ("1000:1000", "never root"),
+    "TMP_VOLUME_PATH": ("/tmp", "the one writable path"),
+    "MAX_STOP_TIMEOUT_SECONDS": (120, "Fargate's ceiling"),
+    "SECRET_LOOKING_WORDS": (("PASSWORD", "PASSWD", "SECRET", "TOKEN", "CREDENTIAL", "PRIVATE_KEY"), "secrets by reference"),
+    "SECRET_LOOKING_SEGMENTS": (frozenset({"KEY", "PWD", "PASS", "APIKEY"}), "whole parts only: MONKEY_MODE stays plain"),
+    # --- scaling
+    "SCALE_OUT_COOLDOWN_SECONDS": (60, "load does not wait"),
+    "SCALE_IN_COOLDOWN_SECONDS": (300, "no saw-tooth of launches"),
+    # --- workers and jobs
+    "QUEUE_RECEIVE_WAIT_SECONDS": (20, "long polling at SQS's maximum"),
+    "QUEUE_MAX_RECEIVE_COUNT": (5, "rides out a deploy, not a poison message"),
+    "QUEUE_RETENTION_DAYS": (4, "SQS's default"),
+    "DLQ_RETENTION_DAYS": (14, "SQS's maximum, longer than the source"),
+    "VISIBILITY_TIMEOUT_FACTOR": (2, "no second worker on a slow message"),
+    "WORKER_STOP_MARGIN_SECONDS": (10, "delete the message, flush logs"),
+    "WORKER_ON_DEMAND_BASE": (1, "ECS does not fall back from Spot"),
+    "ON_DEMAND_WEIGHT": (1, "one task in five on demand"),
+    "SPOT_WEIGHT": (4, "four in five on Spot"),
+    "SCALING_PERIOD_SECONDS": (60, "SQS's one-minute resolution"),
+    "BACKLOG_LATENCY_SHARE": (0.5, "half the latency for the queue, half for scaling"),
+    "WORKER_TARGET_UTILIZATION": (0.8, "Little's law with headroom"),
+    "TASKS_NEEDED_TARGET": (1.0, "as many tasks as the queue needs"),
+    "BURST_COOLDOWN_SECONDS": (180, "period 60 + lag 60 + margin 60"),
+    "MAX_STEP_ADJUSTMENTS": (20, "Application Auto Scaling's quota"),
+    "WORKER_COLD_START_SECONDS": (180, "datapoint, lag, step, task start"),
+    "SQS_METRICS_RESUME_SECONDS": (900, "SQS resumes metrics within 15 minutes"),
+    "ALARM_PERIOD_SECONDS": (60, "one-minute datapoints"),
+    "ALARM_EVALUATION_PERIODS": (1, "the threshold is already the budget"),
+    "ARRIVALS_EVALUATION_PERIODS": (2, "DIFF needs the preceding datapoint"),
+    "JOB_RETRY_ATTEMPTS": (3, "capacity shortages pass"),
+    "JOB_MAX_EVENT_AGE_SECONDS": (3600, "a nightly job does not start at lunchtime"),
+    "JOB_RETRY_INTERVAL_SECONDS": (60, "first retry after a minute"),
+    "JOB_RETRY_BACKOFF_RATE": (2, "then two and four minutes"),
+    "JOB_ORCHESTRATION_MARGIN_SECONDS": (900, "retries, overlap check, stop, record"),
+    "JOB_STOP_TIMEOUT_SECONDS": (120, "the longest time to checkpoint"),
+    "FAILED_RUN_RETENTION_DAYS": (14, "past a long weekend"),
+    "WORKER_MIN_TASKS": (0, "idle workers cost money outside production"),
+    "WORKER_MIN_TASKS_PRODUCTION": (1, "a polling task keeps the queue's metrics alive"),
+    "WORKER_MAX_TASKS": (10, "a ceiling on cost and on dependencies"),
+    "WORKER_MIN_HEALTHY_PERCENT": (100, "the backlog keeps draining"),
+    "WORKER_MAX_HEALTHY_PERCENT": (200, "a full new set beside the old"),
+    "JOB_CAPACITY_PROVIDER": ("FARGATE", "no Spot reclaim mid-run"),
+    # --- web services
+    "WEB_MAX_WARM_UP_SECONDS": (1200, "twenty minutes"),
+    "CONTAINER_HEALTH_CHECK_MAX_START_PERIOD_SECONDS": (300, "ECS's ceiling"),
+    "CONTAINER_HEALTH_CHECK_INTERVAL_SECONDS": (10, "a hung process found in 30 s"),
+    "CONTAINER_HEALTH_CHECK_TIMEOUT_SECONDS": (5, "ECS's default"),
+    "CONTAINER_HEALTH_CHECK_RETRIES": (3, "three failures after the start period"),
+    "TARGET_HEALTH_CHECK_INTERVAL_SECONDS": (10, "patterns: 30 s"),
+    "TARGET_HEALTHY_THRESHOLD": (2, "traffic 20 s after it can answer"),
+    "TARGET_UNHEALTHY_THRESHOLD": (3, "one slow answer is not enough"),
+    "TARGET_HEALTH_CHECK_TIMEOUT_SECONDS": (5, "below the interval, as ELB requires"),
+    "TARGET_HEALTHY_HTTP_CODES": ("200-399", "a redirect still serves"),
+    "WEB_LONGEST_REQUEST_SECONDS": (30, "drain as long as a request takes"),
+    "WEB_STOP_MARGIN_SECONDS": (10, "the last request finishes after SIGTERM"),
+    "WEB_MIN_HEALTHY_PERCENT": (100, "never below capacity during a rollout"),
+    "WEB_MAX_HEALTHY_PERCENT": (200, "one batch per rollout"),
+    "WEB_MIN_TASKS": (2, "two AZs"),
+    "WEB_MAX_TASKS": (4, "twice the minimum"),
+    "WEB_PRODUCTION_MIN_TASKS": (2, "one AZ or task failure never stops production"),
+    "WEB_REQUESTS_PER_TARGET": (1000, "about 17 requests a second per task"),
+    "WEB_CPU_TARGET_PERCENT": (60, "40 % headroom while scaling out"),
+    "DEPLOYMENT_ALARM_PERIOD_SECONDS": (60, "a bad release rolls back in minutes"),
+    "WEB_5XX_RATE_PERCENT": (5, "roll back above 5 % errors"),
+    "WEB_5XX_MIN_REQUESTS": (20, "one failure of two is not a rate"),
+    "WEB_5XX_DATAPOINTS": (2, "one blip does not roll back"),
+    "WEB_UNHEALTHY_HOSTS_THRESHOLD": (1, "any target that stays unhealthy"),
+    "WEB_ACCESS_LOG_RETENTION_DAYS": (365, "PCI DSS 10.7"),
+    "WEB_ACCESS_LOG_NONCURRENT_DAYS": (30, "overwritten logs recoverable"),
+    "WEB_TLS_POLICY": ("TLS13_12_RES_PQ", "TLS 1.2/1.3, no CBC, post-quantum"),
+    "WEB_IDLE_TIMEOUT_SECONDS": (60, "the ALB's default"),
+    "WEB_ENABLE_EXECUTE_COMMAND": (False, "no shell into production"),
+    "WEB_ACL_MANAGED_RULE_GROUPS": (
+        ("AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesCommonRuleSet"),
+        "PCI DSS 6.6",
+    ),
+    "WAF_LOG_RETENTION_DAYS": (365, "a year, like every audit log"),
+    "WAF_REDACTED_HEADERS": (("authorization", "cookie", "proxy-authorization", "x-api-key"), "credentials stay out of logs"),
+    "HEALTH_PROBE_ABORT_MARGIN_SECONDS": (1, "a just-in-time answer counts"),
+    "ROLLOUT_TASK_START_SECONDS": (60, "ENI and image pull, for both sides"),
+    "GRACE_START_ALLOWANCE_SECONDS": (30, "start, registration, a slow first answer"),
+    "ROLLOUT_BATCH_BUDGET_SECONDS": (125, "60 + (3 x 10 + 5) + 30"),
+}
+
+IMPORTED_NAMES = {"annotations", "Mapping", "MappingProxyType", "Final"}
+"""The module's imports: everything else it defines publicly is a default."""
+
+
+def _public_names() -> set[str]:
+    return {name for name in vars(defaults) if not name.startswith("_") and not isinstance(vars(defaults)[name], types.ModuleType)}
+
+
+def test_every_constant_is_guarded() -> None:
+    """A default added to defaults.py needs a row above (and, where it lands in a template, a
+    template assertion) before the suite passes."""
+    constants = _public_names() - IMPORTED_NAMES
+    assert constants == set(GUARDS), {
+        "unguarded (add a row to GUARDS)": sorted(constants - set(GUARDS)),
+        "guarded but gone from defaults.py": sorted(set(GUARDS) - constants),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(GUARDS))
+def test_default_has_its_documented_value(name: str) -> None:
+    expected, reason = GUARDS[name]
+    actual = getattr(defaults, name)
+    if isinstance(expected, dict):
+        actual = dict(actual)
+    assert type(actual) is type(expected), f"{name}: {type(actual).__name__}, expected {type(expected).__name__} ({reason})"
+    assert actual == expected, f"{name} = {actual!r}, documented {expected!r} ({reason})"
+
+
+def test_every_reason_says_something() -> None:
+    assert all(len(reason.split()) >= 1 and reason[0].isalnum() for _, reason in GUARDS.values())
+
+
+def test_the_fargate_table_is_read_only() -> None:
+    with pytest.raises(TypeError):
+        defaults.FARGATE_MEMORY_MIB[256] = (512,)  # type: ignore[index]
+
+
+def test_the_defaults_agree_with_each_other() -> None:
+    """Relations README relies on, each computed by hand from the values above."""
+    # A web service's stop timeout, 30 + 10 = 40 s, fits Fargate's 120 s.
+    assert defaults.WEB_LONGEST_REQUEST_SECONDS + defaults.WEB_STOP_MARGIN_SECONDS == 40
+    # The target-group timeout (5 s) is below its interval (10 s), as ELB requires.
+    assert defaults.TARGET_HEALTH_CHECK_TIMEOUT_SECONDS < defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS
+    # One task in five on demand: 1 / (1 + 4) = 20 %.
+    assert defaults.ON_DEMAND_WEIGHT / (defaults.ON_DEMAND_WEIGHT + defaults.SPOT_WEIGHT) == 0.2
+    # The DLQ keeps messages longer than the source queue (14 d > 4 d), or they vanish on arrival.
+    assert defaults.DLQ_RETENTION_DAYS > defaults.QUEUE_RETENTION_DAYS
+    # The default size is a pair Fargate accepts: 512 CPU units with 1024 MiB.
+    assert defaults.DEFAULT_MEMORY_MIB in defaults.FARGATE_MEMORY_MIB[defaults.DEFAULT_CPU]
