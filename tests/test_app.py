@@ -123,7 +123,6 @@ def test_stateful_resources_are_retained_in_staging_and_prod(sample_app: SampleA
 def test_registry_holds_the_three_release_repositories_and_a_public_cache(sample_app: SampleApp) -> None:
     from aws_cdk.assertions import Match, Template
 
-    from stable_fargate import defaults
     from stacks.registry import SAMPLE_REPOSITORIES
 
     registry = sample_app.app.node.find_child("Registry")
@@ -138,7 +137,7 @@ def test_registry_holds_the_three_release_repositories_and_a_public_cache(sample
     template.has_resource_properties(
         "AWS::ECR::PullThroughCacheRule",
         {
-            "EcrRepositoryPrefix": defaults.ECR_PUBLIC_CACHE_PREFIX,
+            "EcrRepositoryPrefix": "ecr-public",
             "UpstreamRegistry": "ecr-public",
             "UpstreamRegistryUrl": "public.ecr.aws",
             "CredentialArn": Match.absent(),
@@ -146,9 +145,9 @@ def test_registry_holds_the_three_release_repositories_and_a_public_cache(sample
     )
     (created,) = template.find_resources("AWS::ECR::RepositoryCreationTemplate").values()
     props = created["Properties"]
-    assert props["Prefix"] == defaults.ECR_PUBLIC_CACHE_PREFIX and props["AppliedFor"] == ["PULL_THROUGH_CACHE"]
+    assert props["Prefix"] == "ecr-public" and props["AppliedFor"] == ["PULL_THROUGH_CACHE"]
     assert props["EncryptionConfiguration"] == {"EncryptionType": "AES256"}
-    assert f'"countNumber":{defaults.KEEP_CACHED_IMAGES}' in props["LifecyclePolicy"]
+    assert '"countNumber":50' in props["LifecyclePolicy"]  # the cache refills itself on the next pull
 
 
 def test_cdk_synth_refuses_bad_data_with_the_message_not_a_traceback(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stable_fargate import ConfigError, defaults
+from stable_fargate import ConfigError
 from stable_fargate.scaling import (
     Step,
     WarmWindow,
@@ -64,7 +64,7 @@ def test_longest_below_average_and_non_positive_average_are_refused() -> None:
 def test_prod_portfolio_import_steps() -> None:
     """0 to 20 tasks: one step per missing task count, the last one open."""
     steps = burst_steps(max_tasks=20)
-    assert len(steps) == 20 <= defaults.MAX_STEP_ADJUSTMENTS
+    assert len(steps) == 20  # Application Auto Scaling's quota of step adjustments
     assert steps[0] == Step(lower=0, upper=2, add=1)
     assert steps[1] == Step(lower=2, upper=3, add=2)
     assert steps[-1] == Step(lower=20, upper=None, add=20)
@@ -90,7 +90,7 @@ def test_dev_and_staging_steps() -> None:
 
 def test_more_tasks_than_steps_spread_geometrically_and_end_at_max() -> None:
     adds = burst_additions(max_tasks=100)
-    assert len(adds) <= defaults.MAX_STEP_ADJUSTMENTS
+    assert len(adds) <= 20
     assert adds[0] == 1 and adds[-1] == 100
     assert list(adds) == sorted(set(adds))
 
@@ -112,7 +112,7 @@ def test_burst_only_adds_never_more_than_missing_and_reaches_the_need(
 ) -> None:
     desired = min(desired, max_tasks)
     steps = burst_steps(max_tasks=max_tasks)
-    assert 1 <= len(steps) <= defaults.MAX_STEP_ADJUSTMENTS
+    assert 1 <= len(steps) <= 20
     assert steps[0].lower == 0 and steps[-1].upper is None and steps[-1].add == max_tasks
     for before, after in itertools.pairwise(steps):
         assert before.upper == after.lower and before.add < after.add

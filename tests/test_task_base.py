@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stable_fargate import ConfigError, defaults
+from stable_fargate import ConfigError
 from stable_fargate.services._base import (
     FARGATE_MEMORY_MIB,
     LOG_BUFFER_MIB,
@@ -25,9 +25,23 @@ def test_fargate_table_matches_aws() -> None:
     assert FARGATE_MEMORY_MIB[16384][-1] == 122880
 
 
-@pytest.mark.parametrize(("cpu", "memory"), [(256, 512), (512, 4096), (4096, 30720), (8192, 61440), (16384, 32768)])
-def test_valid_sizes_pass(cpu: int, memory: int) -> None:
-    check_fargate_size("svc", cpu, memory)
+@pytest.mark.parametrize(
+    ("cpu", "memory"),
+    [(256, 512), (256, 2048), (512, 1024), (512, 4096), (1024, 2048), (1024, 8192), (2048, 4096), (2048, 16384),
+     (4096, 8192), (4096, 30720), (8192, 16384), (8192, 61440), (16384, 32768), (16384, 122880)],
+)
+def test_each_end_of_fargates_memory_ranges_passes(cpu: int, memory: int) -> None:
+    assert check_fargate_size("svc", cpu, memory) is None
+
+
+@pytest.mark.parametrize(
+    ("cpu", "memory"),
+    [(256, 3072), (512, 5120), (1024, 1024), (1024, 9216), (2048, 17408), (4096, 31744), (8192, 65536), (8192, 18432),
+     (16384, 131072), (16384, 36864)],
+)
+def test_memory_outside_fargates_ranges_or_steps_is_refused(cpu: int, memory: int) -> None:
+    with pytest.raises(ConfigError, match=f"memory_mib={memory} "):
+        check_fargate_size("svc", cpu, memory)
 
 
 def test_invalid_memory_lists_the_valid_values() -> None:
@@ -51,7 +65,7 @@ def test_secret_looking_plain_keys_are_refused(key: str) -> None:
 
 
 def test_plain_keys_pass() -> None:
-    check_plain_environment("portfolio-api", {"LOG_LEVEL": "info", "PORT": "3000"})
+    assert check_plain_environment("portfolio-api", {"LOG_LEVEL": "info", "PORT": "3000", "KEYBOARD_LAYOUT": "uk"}) is None
 
 
 @pytest.mark.parametrize("key", ["MONKEY_MODE", "KEYBOARD_LAYOUT", "CACHE_KEYSPACE", "PASSENGER_LIMIT"])
@@ -64,16 +78,18 @@ def test_secret_words_and_parts(key: str) -> None:
     assert is_secret_looking(key)
 
 
-def test_stop_timeout_bounds() -> None:
-    check_stop_timeout("svc", defaults.MAX_STOP_TIMEOUT_SECONDS)
-    with pytest.raises(ConfigError, match="stop_timeout='121s'"):
-        check_stop_timeout("svc", 121)
+@pytest.mark.parametrize("seconds", [2, 30, 120])  # Fargate: 2 s to 120 s between SIGTERM and SIGKILL
+def test_stop_timeouts_fargate_allows_pass(seconds: int) -> None:
+    assert check_stop_timeout("svc", seconds) is None
 
 
-def test_task_defaults() -> None:
-    assert defaults.CPU_ARCHITECTURE == "ARM64"
-    assert defaults.CONTAINER_USER == "1000:1000"
-    assert defaults.TMP_VOLUME_PATH == "/tmp"
+@pytest.mark.parametrize("seconds", [0, 1, 121])
+def test_stop_timeouts_outside_fargates_bounds_are_refused(seconds: int) -> None:
+    with pytest.raises(ConfigError, match=f"stop_timeout='{seconds}s' .*2 to 120 s"):
+        check_stop_timeout("svc", seconds)
+
+
+def test_logging_never_blocks_the_app() -> None:
     assert LOG_DRIVER_MODE.name == "NON_BLOCKING" and LOG_BUFFER_MIB == 25
 
 
@@ -118,17 +134,18 @@ def test_task_definition_is_hardened(env_stack: object) -> None:
         "AWS::ECS::TaskDefinition",
         {
             "RequiresCompatibilities": ["FARGATE"],
-            "RuntimePlatform": {"CpuArchitecture": defaults.CPU_ARCHITECTURE, "OperatingSystemFamily": "LINUX"},
+            "RuntimePlatform": {"CpuArchitecture": "ARM64", "OperatingSystemFamily": "LINUX"},  # Graviton
             "Volumes": [{"Name": "tmp"}],
             "ContainerDefinitions": [
                 Match.object_like(
                     {
                         "Name": "probe",
                         "ReadonlyRootFilesystem": True,
-                        "User": defaults.CONTAINER_USER,
+                        "User": "1000:1000",  # never root
                         "Memory": 1024,
                         "StopTimeout": 30,
-                        "MountPoints": [{"ContainerPath": defaults.TMP_VOLUME_PATH, "SourceVolume": "tmp", "ReadOnly": False}],
+                        # the one writable path beside the read-only root
+                        "MountPoints": [{"ContainerPath": "/tmp", "SourceVolume": "tmp", "ReadOnly": False}],
                         "Environment": [{"Name": "LOG_LEVEL", "Value": "info"}],
                         "Secrets": [
                             {"Name": "API_TOKEN", "ValueFrom": Match.any_value()},
@@ -146,7 +163,7 @@ def test_task_definition_is_hardened(env_stack: object) -> None:
     template.has_resource(
         "AWS::Logs::LogGroup",
         {
-            "Properties": {"RetentionInDays": defaults.LOG_RETENTION_DAYS, "KmsKeyId": Match.any_value()},
+            "Properties": {"RetentionInDays": 365, "KmsKeyId": Match.any_value()},  # PCI DSS 10.7: a year
             "DeletionPolicy": "RetainExceptOnCreate",
         },
     )
@@ -157,8 +174,7 @@ def test_log_retention_follows_the_named_days() -> None:
 
     from stable_fargate._retention import log_retention
 
-    assert log_retention(defaults.LOG_RETENTION_DAYS) is logs.RetentionDays.ONE_YEAR
-    assert log_retention(defaults.FLOW_LOG_RETENTION_DAYS) is logs.RetentionDays.ONE_YEAR
+    assert log_retention(365) is logs.RetentionDays.ONE_YEAR
     assert log_retention(731) is logs.RetentionDays.TWO_YEARS
     with pytest.raises(ConfigError, match="retention_days=366"):
         log_retention(366)

@@ -12,7 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
-from stable_fargate import AccountRegion, ConfigError, defaults
+from stable_fargate import AccountRegion, ConfigError
 from stable_fargate.services.worker import (
     QUEUE_URL_KEY,
     TASK_PROTECTION_ACTIONS,
@@ -80,19 +80,17 @@ def test_queue_defaults(build: Any) -> None:
         "AWS::SQS::Queue",
         {
             "KmsMasterKeyId": Match.any_value(),
-            "ReceiveMessageWaitTimeSeconds": defaults.QUEUE_RECEIVE_WAIT_SECONDS,
-            "VisibilityTimeout": defaults.VISIBILITY_TIMEOUT_FACTOR * 20,
-            "MessageRetentionPeriod": defaults.QUEUE_RETENTION_DAYS * 86400,
-            "RedrivePolicy": {"deadLetterTargetArn": Match.any_value(), "maxReceiveCount": defaults.QUEUE_MAX_RECEIVE_COUNT},
+            "ReceiveMessageWaitTimeSeconds": 20,  # long polling at SQS's maximum
+            "VisibilityTimeout": 40,  # 2 x the longest message (20 s): no second worker on a slow one
+            "MessageRetentionPeriod": 4 * 86400,  # SQS's default, four days
+            "RedrivePolicy": {"deadLetterTargetArn": Match.any_value(), "maxReceiveCount": 5},  # DLQ on the fifth receive
         },
     )
     template.has_resource_properties(
         "AWS::SQS::Queue",
-        {"KmsMasterKeyId": Match.any_value(), "MessageRetentionPeriod": defaults.DLQ_RETENTION_DAYS * 86400},
+        # 14 days, SQS's maximum: longer than the source, or a message expires on arrival
+        {"KmsMasterKeyId": Match.any_value(), "MessageRetentionPeriod": 14 * 86400},
     )
-    assert defaults.QUEUE_RECEIVE_WAIT_SECONDS == 20
-    assert defaults.QUEUE_MAX_RECEIVE_COUNT == 5
-    assert defaults.DLQ_RETENTION_DAYS == 14 > defaults.QUEUE_RETENTION_DAYS
     assert worker.visibility_timeout_seconds == 40
 
 
@@ -143,7 +141,7 @@ def test_visibility_below_twice_the_longest_is_refused_by_the_construct(build: A
 
 def test_task_is_arm64_with_a_stop_timeout_covering_the_longest_message(build: Any) -> None:
     worker, template = build()
-    assert worker.stop_timeout_seconds == 20 + defaults.WORKER_STOP_MARGIN_SECONDS
+    assert worker.stop_timeout_seconds == 20 + 10  # the longest message, then 10 s to delete it and flush logs
     template.has_resource_properties(
         "AWS::ECS::TaskDefinition",
         {
@@ -165,20 +163,36 @@ def test_task_is_arm64_with_a_stop_timeout_covering_the_longest_message(build: A
     )
 
 
+@pytest.mark.parametrize(("longest", "stop"), [(1, 11), (20, 30), (109, 119), (110, 120)])  # longest + 10 s
+def test_stop_timeout_is_the_longest_message_plus_ten_seconds(longest: int, stop: int) -> None:
+    assert derive_stop_timeout("w", longest, uses_task_protection=False) == stop
+    assert derive_stop_timeout("w", longest, uses_task_protection=True) == stop
+
+
+@pytest.mark.parametrize(
+    ("longest", "given", "visibility"),
+    [(20, None, 40), (1, None, 2), (20, 40, 40), (20, 41, 41), (20, 300, 300), (21_600, None, 43_200), (20, 43_200, 43_200)],
+)
+def test_visibility_timeout_worked_examples(longest: int, given: int | None, visibility: int) -> None:
+    # 2 x the longest message, or the given value when it is at least that; SQS's ceiling is 12 h (43,200 s)
+    assert derive_visibility_timeout("w", longest, given) == visibility
+
+
 def test_stop_timeout_above_fargate_maximum_needs_task_protection() -> None:
-    assert derive_stop_timeout("w", 110, uses_task_protection=False) == defaults.MAX_STOP_TIMEOUT_SECONDS
+    assert derive_stop_timeout("w", 110, uses_task_protection=False) == 120  # 110 + 10: exactly Fargate's ceiling
     with pytest.raises(ConfigError) as err:
         derive_stop_timeout("portfolio-import", 111, uses_task_protection=False)
     assert err.value.field == "longest_processing_time"
     assert "uses_task_protection=True" in str(err.value)
-    assert derive_stop_timeout("w", 600, uses_task_protection=True) == defaults.MAX_STOP_TIMEOUT_SECONDS
+    assert derive_stop_timeout("w", 111, uses_task_protection=True) == 120  # capped at Fargate's ceiling
+    assert derive_stop_timeout("w", 600, uses_task_protection=True) == 120
 
 
 def test_long_messages_with_task_protection_get_the_maximum_stop_timeout(build: Any) -> None:
     worker, _ = build(
         longest_processing_time=Duration.minutes(10), acceptable_latency=Duration.minutes(30), uses_task_protection=True
     )
-    assert worker.stop_timeout_seconds == defaults.MAX_STOP_TIMEOUT_SECONDS
+    assert worker.stop_timeout_seconds == 120  # Fargate's ceiling; task protection covers the rest
     assert worker.visibility_timeout_seconds == 1200
 
 
@@ -251,8 +265,8 @@ def test_service_runs_on_spot_with_an_on_demand_base_and_share(build: Any) -> No
                 {"CapacityProvider": "FARGATE_SPOT", "Weight": 4},
             ],
             "DeploymentConfiguration": {
-                "MinimumHealthyPercent": defaults.WORKER_MIN_HEALTHY_PERCENT,
-                "MaximumPercent": defaults.WORKER_MAX_HEALTHY_PERCENT,
+                "MinimumHealthyPercent": 100,  # new workers start before old ones stop: the backlog drains
+                "MaximumPercent": 200,  # a full new set beside the old
                 "DeploymentCircuitBreaker": {"Enable": True, "Rollback": True},
             },
             "NetworkConfiguration": {"AwsvpcConfiguration": Match.object_like({"AssignPublicIp": "DISABLED"})},
@@ -312,14 +326,6 @@ def test_processing_slower_than_latency_is_refused(build: Any) -> None:
     with pytest.raises(ConfigError) as err:
         build(average_processing_time=Duration.seconds(90), longest_processing_time=Duration.seconds(100))
     assert (err.value.subject, err.value.field) == ("portfolio-import", "average_processing_time")
-
-
-def test_construct_defaults() -> None:
-    assert defaults.WORKER_MIN_TASKS == 0
-    assert defaults.WORKER_MIN_TASKS_PRODUCTION == 1
-    assert defaults.WORKER_MAX_TASKS == 10
-    assert defaults.VISIBILITY_TIMEOUT_FACTOR == 2
-    assert defaults.WORKER_STOP_MARGIN_SECONDS == 10
 
 
 # --- Scaling ------------------------------------------------------------------------------
