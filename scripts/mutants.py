@@ -35,6 +35,7 @@ import argparse
 import ast
 import json
 import os
+import random
 import re
 import shutil
 import sqlite3
@@ -231,9 +232,12 @@ def skip_filtered(db: Path, source: str) -> None:
         )
 
 
-def forget_survivors(db: Path) -> None:
+def forget_survivors(db: Path) -> list[str]:
+    """Make the last run's survivors pending again; return their ids."""
     with sqlite3.connect(db) as connection:
+        ids = [row[0] for row in connection.execute("SELECT job_id FROM work_results WHERE test_outcome = 'SURVIVED'")]
         connection.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
+    return ids
 
 
 def summarise(name: str, path: str, workdir: Path, seconds: float) -> Outcome:
@@ -258,11 +262,11 @@ def summarise(name: str, path: str, workdir: Path, seconds: float) -> Outcome:
 
 
 def _line_order(text: str) -> tuple[int, int]:
-    _, row, col, *_ = text.split(":", 3)
-    return int(row), int(col)
+    _, row, rest = text.split(":", 2)
+    return int(row), int(rest.split(" ", 1)[0])
 
 
-def work(name: str) -> None:
+def work(name: str, sample: int | None = None) -> None:
     """Run every pending mutant of ``name`` (in its scratch copy, the current directory),
     each against the tests that cover its lines, through cosmic-ray's own mutate-and-test."""
     from cosmic_ray.mutating import mutate_and_test
@@ -272,7 +276,15 @@ def work(name: str) -> None:
     by_line = {int(k): v for k, v in json.loads(Path("covering.json").read_text(encoding="utf-8")).items()}
     order = {test: index for index, test in enumerate(tests)}
     with use_db("session.sqlite", mode=WorkDB.Mode.open) as db:
-        for item in list(db.pending_work_items):
+        pending = list(db.pending_work_items)
+        rerun = Path("rerun.json")
+        if rerun.is_file():  # --survivors: only the last run's survivors, not mutants never run
+            wanted = set(json.loads(rerun.read_text(encoding="utf-8")))
+            pending = [item for item in pending if item.job_id in wanted]
+        if sample is not None:  # a fixed random sample: the same mutants on every run
+            pending = sorted(random.Random(0).sample(sorted(pending, key=lambda i: i.job_id), min(sample, len(pending))),
+                             key=lambda i: i.job_id)
+        for item in pending:
             (mutation,) = item.mutations
             first, last = mutation.start_pos[0], mutation.end_pos[0]
             selected = sorted({t for line in range(first, last + 1) for t in by_line.get(line, [])},
@@ -281,7 +293,7 @@ def work(name: str) -> None:
             db.set_result(item.job_id, mutate_and_test(item.mutations, command, TIMEOUT_SECONDS))
 
 
-def run_module(name: str, *, survivors_only: bool) -> Outcome:
+def run_module(name: str, *, survivors_only: bool, sample: int | None = None) -> Outcome:
     path, tests = MODULES[name]
     workdir = SCRATCH / name
     db = workdir / "session.sqlite"
@@ -292,7 +304,7 @@ def run_module(name: str, *, survivors_only: bool) -> Outcome:
         shutil.rmtree(workdir)
         copy_tree(workdir)
         db.write_bytes(kept)
-        forget_survivors(db)
+        (workdir / "rerun.json").write_text(json.dumps(forget_survivors(db)), encoding="utf-8")
     else:
         shutil.rmtree(workdir, ignore_errors=True)
         copy_tree(workdir)
@@ -303,8 +315,10 @@ def run_module(name: str, *, survivors_only: bool) -> Outcome:
     # The unmutated tests must pass; their coverage picks each mutant's tests.
     by_line = covering_tests(workdir, path, tests)
     (workdir / "covering.json").write_text(json.dumps(by_line), encoding="utf-8")
-    subprocess.run([str(BIN / "python"), str(Path(__file__).resolve()), "--work", name], cwd=workdir, env=tool_env(workdir),
-                   check=True)
+    worker = [str(BIN / "python"), str(Path(__file__).resolve()), "--work", name]
+    if sample is not None and not survivors_only:
+        worker += ["--sample", str(sample)]
+    subprocess.run(worker, cwd=workdir, env=tool_env(workdir), check=True)
     outcome = summarise(name, path, workdir, time.perf_counter() - start)
     (workdir / "summary.json").write_text(json.dumps(outcome.__dict__, indent=1), encoding="utf-8")
     return outcome
@@ -338,10 +352,11 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTANTS_JOBS", "2")), help="modules at a time")
     parser.add_argument("--survivors", action="store_true", help="re-run only the survivors of the last run")
     parser.add_argument("--report", action="store_true", help="print the last results without running anything")
+    parser.add_argument("--sample", type=int, help="run a fixed random sample of this many mutants per module")
     parser.add_argument("--work", help=argparse.SUPPRESS)  # internal: the worker of one module, in its scratch copy
     args = parser.parse_args()
     if args.work:
-        work(args.work)
+        work(args.work, args.sample)
         return 0
     names = args.modules or list(MODULES)
     unknown = sorted(set(names) - set(MODULES))
@@ -351,7 +366,7 @@ def main() -> int:
         outcomes = [report_only(n) for n in names if (SCRATCH / n / "session.sqlite").is_file()]
     else:
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            outcomes = list(pool.map(lambda n: run_module(n, survivors_only=args.survivors), names))
+            outcomes = list(pool.map(lambda n: run_module(n, survivors_only=args.survivors, sample=args.sample), names))
     print_report(outcomes)
     return 0
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
+from collections import Counter
 
 import pytest
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from stable_fargate import ConfigError
@@ -21,6 +23,8 @@ from stable_fargate.scaling import (
     check_processing_times,
     tasks_needed,
     tasks_to_drain,
+    wake_bands,
+    wake_capacity,
 )
 
 
@@ -100,16 +104,18 @@ def test_tasks_to_drain() -> None:
     assert tasks_to_drain(31, 30) == 2
 
 
+BURST_BRANCHES: Counter[str] = Counter()
+
+
 @given(
-    target=st.integers(min_value=1, max_value=500),
-    max_tasks=st.integers(min_value=1, max_value=300),
-    visible=st.integers(min_value=0, max_value=1_000_000),
-    desired=st.integers(min_value=0, max_value=300),
+    # Small queues and fleets as well as large ones, so that every branch below runs.
+    target=st.integers(min_value=1, max_value=20) | st.integers(min_value=1, max_value=500),
+    max_tasks=st.integers(min_value=1, max_value=20) | st.integers(min_value=1, max_value=300),
+    visible=st.integers(min_value=0, max_value=300) | st.integers(min_value=0, max_value=1_000_000),
+    desired=st.integers(min_value=0, max_value=20) | st.integers(min_value=0, max_value=300),
     lag=st.integers(min_value=0, max_value=300),
 )
-def test_burst_only_adds_never_more_than_missing_and_reaches_the_need(
-    target: int, max_tasks: int, visible: int, desired: int, lag: int
-) -> None:
+def _burst_property(target: int, max_tasks: int, visible: int, desired: int, lag: int) -> None:
     desired = min(desired, max_tasks)
     steps = burst_steps(max_tasks=max_tasks)
     assert 1 <= len(steps) <= 20
@@ -122,10 +128,27 @@ def test_burst_only_adds_never_more_than_missing_and_reaches_the_need(
     assert 0 <= added <= shortfall
     needed = min(max_tasks, math.ceil(visible / target))
     if shortfall > 0 and shortfall <= max_tasks and shortfall in {s.add for s in steps}:
+        BURST_BRANCHES["reaches the need"] += 1
+        event("a step adds exactly the shortfall")
+        assert added == shortfall
         assert min(max_tasks, desired + added) >= needed
+    elif shortfall == 0:
+        BURST_BRANCHES["nothing missing"] += 1
+        event("nothing missing")
+        assert added == 0
+    else:
+        BURST_BRANCHES["a smaller step"] += 1
+        event("a smaller step, or the maximum")
     # With a stale metric (it reports fewer tasks than are wanted): still only adds.
     stale = burst_shortfall(visible=visible, desired=max(0, desired - lag), target=target)
     assert burst_addition(steps, stale) >= 0
+
+
+def test_burst_only_adds_never_more_than_missing_and_reaches_the_need() -> None:
+    BURST_BRANCHES.clear()
+    _burst_property()
+    # Every branch of the property ran: an exact step, nothing missing, a smaller step.
+    assert min(BURST_BRANCHES[b] for b in ("reaches the need", "nothing missing", "a smaller step")) >= 5, dict(BURST_BRANCHES)
 
 
 def test_tasks_needed_is_the_larger_of_backlog_and_arrivals() -> None:
@@ -145,3 +168,74 @@ def test_warm_windows_are_daily_and_within_the_day() -> None:
     ):
         with pytest.raises(ConfigError):
             WarmWindow(**{"schedule": "55 1 * * ? *", "time_zone": "Europe/London", "tasks": 10, "duration_minutes": 55, **bad})
+
+
+# --- Worked examples, computed by hand -------------------------------------------------------
+
+
+def test_a_hundred_tasks_spread_over_twenty_steps_geometrically() -> None:
+    # ratio = 100 ** (1 / 19) = 1.274; ceil(ratio ** i) for i = 0..19 is
+    # 1, 2, 2, 3, 3, 4, 5, 6, 7, 9, 12, 15, 19, 24, 30, 38, 49, 62, 79, 100; repeats dropped.
+    assert burst_additions(max_tasks=100) == (1, 2, 3, 4, 5, 6, 7, 9, 12, 15, 19, 24, 30, 38, 49, 62, 79, 100)
+    # Twenty tasks fit the twenty steps one by one; twenty-one do not.
+    assert burst_additions(max_tasks=20) == tuple(range(1, 21))
+    assert len(burst_additions(max_tasks=21)) < 21 and burst_additions(max_tasks=21)[-1] == 21
+    assert burst_additions(max_tasks=0) == ()
+
+
+def test_burst_steps_for_five_tasks() -> None:
+    # A shortfall in [a, next a) adds a; the first step starts at the alarm's threshold, 0.
+    assert burst_steps(max_tasks=5) == (Step(0, 2, 1), Step(2, 3, 2), Step(3, 4, 3), Step(4, 5, 4), Step(5, None, 5))
+    steps = burst_steps(max_tasks=5)
+    assert [burst_addition(steps, shortfall) for shortfall in range(-1, 8)] == [0, 0, 1, 2, 3, 4, 5, 5, 5]
+
+
+@pytest.mark.parametrize(
+    ("visible", "in_flight", "polls", "capacity"),
+    [
+        (0, 0, 0, 0),  # nothing waits: the alarm does not fire
+        (1, 0, 0, 1),  # ceil(1 / 15): one task
+        (15, 0, 0, 1),  # ceil(15 / 15)
+        (16, 0, 0, 2),  # ceil(16 / 15)
+        (300, 0, 0, 20),  # ceil(300 / 15)
+        (301, 0, 0, 20),  # ceil(301 / 15) = 21, above the maximum: the last band, 20
+        (16, 1, 0, 0),  # a message in flight: some task consumes, the burst policy's job
+        (16, 0, 1, 0),  # a receive call in the minute: some task polls
+    ],
+)
+def test_wake_sets_the_tasks_that_drain_the_queue_when_nobody_consumes(visible: int, in_flight: int, polls: int, capacity: int) -> None:
+    bands = wake_bands(max_tasks=20)
+    assert wake_capacity(bands, visible=visible, in_flight=in_flight, polls=polls, target=15) == capacity
+
+
+def test_wake_bands_for_three_tasks() -> None:
+    # ceil(visible / target) in [lower, upper) sets exactly `add` tasks; never fewer than needed.
+    assert wake_bands(max_tasks=3) == (Step(0, 2, 1), Step(2, 3, 2), Step(3, None, 3))
+
+
+@pytest.mark.parametrize(
+    ("visible", "in_flight", "sent", "needed"),
+    [
+        (290, 10, 240, 20.0),  # backlog (290 + 10) / 15 = 20 beats arrivals 240 x 2 / 48 = 10
+        (0, 15, 240, 10.0),  # the fleet keeps up: the arrival rate holds 10 tasks
+        (0, 0, 24, 1.0),  # 24 a minute x 2 s = 48 s of work a task-minute at 80 %: one task
+        (30, 0, 0, 2.0),  # 30 waiting, nothing arriving: 30 / 15
+    ],
+)
+def test_tasks_needed_worked_examples(visible: int, in_flight: int, sent: int, needed: float) -> None:
+    assert tasks_needed(visible=visible, in_flight=in_flight, sent_per_minute=sent, backlog_target=15,
+                        average_processing_seconds=2) == needed
+
+
+def test_warm_windows_cannot_be_changed_after_they_are_checked() -> None:
+    window = WarmWindow(schedule="55 1 * * ? *", time_zone="Europe/London", tasks=10, duration_minutes=55)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        window.tasks = 0  # type: ignore[misc]
+
+
+def test_a_warm_window_ending_on_the_hour_and_at_the_last_minute_of_the_day() -> None:
+    assert WarmWindow(schedule="25 8 * * ? *", time_zone="Europe/London", tasks=2, duration_minutes=35).end_schedule() == "0 9 * * ? *"
+    last = WarmWindow(schedule="0 23 ? * MON-FRI *", time_zone="Europe/London", tasks=2, duration_minutes=59)
+    assert (last.start_minute, last.end_schedule()) == (1380, "59 23 ? * MON-FRI *")
+    with pytest.raises(ConfigError, match="duration_minutes=60"):
+        WarmWindow(schedule="0 23 * * ? *", time_zone="Europe/London", tasks=2, duration_minutes=60)

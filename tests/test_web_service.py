@@ -4,6 +4,7 @@ and portfolio-api in every environment of the sample app."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from stable_fargate import AccountRegion, ConfigError, StableWebService, pin_availability_zones
@@ -194,12 +195,28 @@ def test_container_health_timing_follows_warm_up(warm_up: int, start_period: int
     assert start_period + 3 * interval >= warm_up  # three retries outlast the warm-up
 
 
-@given(st.integers(min_value=0, max_value=1200))
-def test_a_warming_container_is_never_marked_unhealthy(warm_up: int) -> None:
+WARMING: Counter[str] = Counter()
+
+
+@given(st.integers(min_value=0, max_value=300) | st.integers(min_value=301, max_value=1200))
+def _warming_property(warm_up: int) -> None:
     start, interval = container_health_timing(warm_up)
+    branch = "interval stretched" if warm_up > 330 else "start period covers it"
+    WARMING[branch] += 1
+    event(branch)
+    if warm_up > 330:
+        assert start == 300 and interval > 10
+    else:
+        assert interval == 10
     assert start <= 300  # ECS's ceiling on the start period
     assert 5 <= interval <= 300  # ECS's bounds
     assert start + 3 * interval >= warm_up  # three retries outlast the warm-up
+
+
+def test_a_warming_container_is_never_marked_unhealthy() -> None:
+    WARMING.clear()
+    _warming_property()
+    assert WARMING["interval stretched"] >= 10 and WARMING["start period covers it"] >= 10, dict(WARMING)
 
 
 def test_container_health_check(defaults_service: tuple[StableWebService, Template]) -> None:

@@ -426,6 +426,18 @@ def test_warm_windows_raise_and_restore_the_minimum_on_schedule(build: Any) -> N
     )
 
 
+def test_a_weekday_warm_window_keeps_its_day_of_week(build: Any) -> None:
+    from stable_fargate.scaling import WarmWindow
+
+    window = WarmWindow(schedule="0 7 ? * MON-FRI *", time_zone="Europe/London", tasks=3, duration_minutes=90)
+    _, template = build(warm_windows=[window])
+    (target,) = by_type(template, "AWS::ApplicationAutoScaling::ScalableTarget").values()
+    assert [(a["Schedule"], a["ScalableTargetAction"]) for a in target["Properties"]["ScheduledActions"]] == [
+        ("cron(0 7 ? * MON-FRI *)", {"MinCapacity": 3}),  # weekdays at 07:00: three tasks
+        ("cron(30 8 ? * MON-FRI *)", {"MinCapacity": 1}),  # 90 minutes later: prod's minimum again
+    ]
+
+
 def test_one_signal_per_direction_no_cpu_policy(build: Any) -> None:
     _, template = build()
     policies = by_type(template, "AWS::ApplicationAutoScaling::ScalingPolicy")
