@@ -60,7 +60,7 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
         "tests/test_scaling.py", "tests/test_worker.py", "tests/test_worker_behaviour.py",
     )),
     "alarms": ("stable_fargate/alarms.py", (
-        "tests/test_worker.py", "tests/test_job.py", "tests/test_aws_policies.py",
+        "tests/test_alarms.py", "tests/test_worker.py", "tests/test_job.py", "tests/test_aws_policies.py",
     )),
     "images": ("stable_fargate/images.py", (
         "tests/test_images.py", "tests/test_registry_lifecycle.py", "tests/test_app.py",

@@ -739,6 +739,20 @@ def test_bad_input_is_refused(tmp_path: Path, overrides: dict[str, Any], field: 
     assert str(err.value).startswith(f"portfolio-api: {field}=")
 
 
+@pytest.mark.parametrize(
+    ("warm_up", "grace", "accepted"),
+    # the floor is warm-up + the worst-case time to healthy, (2 + 1) x 10 + 5 = 35 s
+    [(0, 35, True), (0, 34, False), (45, 80, True), (45, 79, False)],
+)
+def test_the_shortest_grace_period_is_warm_up_plus_time_to_healthy(tmp_path: Path, warm_up: int, grace: int, accepted: bool) -> None:
+    overrides = {"warm_up": Duration.seconds(warm_up), "health_check_grace_period": Duration.seconds(grace)}
+    if accepted:
+        assert _service(_stack(tmp_path), **overrides).health_check_grace_period.to_seconds() == grace
+    else:
+        with pytest.raises(ConfigError, match=f"health_check_grace_period='{grace}s'.* = {warm_up + 35}s"):
+            _service(_stack(tmp_path), **overrides)
+
+
 def test_production_keeps_two_tasks(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         _service(_stack(tmp_path, "prod"), min_tasks=1)
