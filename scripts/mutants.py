@@ -96,6 +96,15 @@ def operator_kept(name: str) -> bool:
     return True
 
 
+def operator_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """(start, end) of every binary operation: a ``*`` outside one is the keyword-only marker of
+    a signature, which cosmic-ray would turn into ``/`` (positional-only): nothing to test."""
+    return [
+        ((node.lineno, node.col_offset), (node.end_lineno or node.lineno, node.end_col_offset or 0))
+        for node in ast.walk(ast.parse(source)) if isinstance(node, (ast.BinOp, ast.AugAssign))
+    ]
+
+
 def annotation_lines(source: str) -> set[tuple[int, int]]:
     """(line, column) positions inside type annotations of ``source``."""
     spans: list[ast.expr] = []
@@ -216,6 +225,13 @@ def _node_id(context: str) -> str | None:
 def skip_filtered(db: Path, source: str) -> None:
     """Mark the mutants outside the reduced set, or inside annotations, as skipped."""
     annotations = annotation_lines(source)
+    operations = operator_spans(source)
+
+    def outside_operations(operator: str, row: int, col: int) -> bool:
+        return operator.startswith("core/ReplaceBinaryOperator_") and not any(
+            start <= (row, col) < end for start, end in operations
+        )
+
     with sqlite3.connect(db) as connection:
         rows = connection.execute(
             "SELECT s.job_id, s.operator_name, s.start_pos_row, s.start_pos_col FROM mutation_specs s "
@@ -223,7 +239,7 @@ def skip_filtered(db: Path, source: str) -> None:
         ).fetchall()
         skipped = [
             (job_id,) for job_id, operator, row, col in rows
-            if not operator_kept(operator) or (row, col) in annotations
+            if not operator_kept(operator) or (row, col) in annotations or outside_operations(operator, row, col)
         ]
         connection.executemany(
             "INSERT INTO work_results (worker_outcome, output, test_outcome, diff, job_id) "

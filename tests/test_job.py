@@ -46,21 +46,24 @@ def build(env_stack: Any) -> Any:
 
 
 @pytest.mark.parametrize(
-    "expression",
+    ("expression", "fields"),
     [
-        "0 2 * * ? *",
-        "cron(0 2 * * ? *)",
-        "30 6 ? * MON-FRI *",
-        "0/15 * * * ? *",
-        "0 8 1,15 * ? *",
-        "0 3 L * ? *",
-        "0 3 ? * 6#3 *",
-        "0 0 1 JAN ? 2030",
-        "5 4 ? * SUN *",
+        ("0 2 * * ? *", ("0", "2", "*", "*", "?", "*")),
+        ("cron(0 2 * * ? *)", ("0", "2", "*", "*", "?", "*")),  # the cron( ) wrapper is taken off
+        ("30 6 ? * MON-FRI *", ("30", "6", "?", "*", "MON-FRI", "*")),
+        ("0/15 * * * ? *", ("0/15", "*", "*", "*", "?", "*")),
+        ("0 8 1,15 * ? *", ("0", "8", "1,15", "*", "?", "*")),
+        ("0 3 L * ? *", ("0", "3", "L", "*", "?", "*")),
+        ("0 3 ? * 6#3 *", ("0", "3", "?", "*", "6#3", "*")),
+        ("0 0 1 JAN ? 2030", ("0", "0", "1", "JAN", "?", "2030")),
+        ("5 4 ? * SUN *", ("5", "4", "?", "*", "SUN", "*")),
+        ("59 23 31 12 ? 2199", ("59", "23", "31", "12", "?", "2199")),  # every field at its upper bound
+        ("0 0 ? 1 1 1970", ("0", "0", "?", "1", "1", "1970")),  # and at its lower bound
+        ("0 1-3 15W * ? *", ("0", "1-3", "15W", "*", "?", "*")),
     ],
 )
-def test_valid_cron_expressions(expression: str) -> None:
-    assert len(parse_cron("reconciliation", expression)) == 6
+def test_valid_cron_expressions_parse_into_their_six_fields(expression: str, fields: tuple[str, ...]) -> None:
+    assert parse_cron("reconciliation", expression) == fields
 
 
 @pytest.mark.parametrize(

@@ -123,3 +123,6 @@ def test_nat_gateways_make_private_subnets_egress(env_stack: Any) -> None:
     PrivateNetwork(env.stack, "Net", cidr="10.0.0.0/16", availability_zones=["eu-west-2a", "eu-west-2b"], flow_log_key=key, nat_gateways=1)
     template = env.template()
     template.resource_count_is("AWS::EC2::NatGateway", 1)
+    # The private subnets route to the internet through the NAT gateway (PRIVATE_WITH_EGRESS).
+    nat_routes = [r for r in template.find_resources("AWS::EC2::Route").values() if "NatGatewayId" in r["Properties"]]
+    assert len(nat_routes) == 2 and all(r["Properties"]["DestinationCidrBlock"] == "0.0.0.0/0" for r in nat_routes)

@@ -753,6 +753,54 @@ def test_the_shortest_grace_period_is_warm_up_plus_time_to_healthy(tmp_path: Pat
             _service(_stack(tmp_path), **overrides)
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "accepted"),
+    [
+        ("cpu_target_percent", 1, True), ("cpu_target_percent", 100, True), ("cpu_target_percent", 0, False),
+        ("requests_per_target", 1, True), ("requests_per_target", 1_000_000, True), ("requests_per_target", 1_000_001, False),
+        ("healthy_threshold", 10, True), ("healthy_threshold", 11, False), ("unhealthy_threshold", 2, True),
+        ("unhealthy_threshold", 1, False), ("container_port", 1, True), ("container_port", 65535, True),
+        ("container_port", 0, False),
+    ],
+)
+def test_scaling_and_check_inputs_at_their_bounds(tmp_path: Path, field: str, value: int, accepted: bool) -> None:
+    if accepted:
+        service = _service(_stack(tmp_path), **{field: value})
+        assert service.service is not None
+    else:
+        with pytest.raises(ConfigError) as err:
+            _service(_stack(tmp_path), **{field: value})
+        assert (err.value.field, err.value.value) == (field, value)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "accepted"),
+    [
+        ("health_check_interval", 5, True), ("health_check_interval", 300, True), ("health_check_interval", 4, False),
+        ("health_check_interval", 301, False), ("health_check_timeout", 2, True), ("health_check_timeout", 1, False),
+        ("longest_request", 1, True), ("longest_request", 110, True), ("warm_up", 1200, True), ("warm_up", 1201, False),
+    ],
+)
+def test_timings_at_their_bounds(tmp_path: Path, field: str, value: int, accepted: bool) -> None:
+    # ELB: interval 5-300 s, timeout from 2 s; the longest request fits Fargate's 120 s stop; warm-up up to 20 min
+    overrides: dict[str, Any] = {field: Duration.seconds(value)}
+    if field == "health_check_interval" and accepted:
+        overrides["health_check_timeout"] = Duration.seconds(min(5, value - 1))
+    if accepted:
+        assert _service(_stack(tmp_path), **overrides).service is not None
+    else:
+        with pytest.raises(ConfigError) as err:
+            _service(_stack(tmp_path), **overrides)
+        assert (err.value.field, err.value.value) == (field, f"{value}s")
+
+
+def test_a_sub_second_grace_period_reaches_cloudformation_in_whole_seconds(tmp_path: Path) -> None:
+    stack = _stack(tmp_path)
+    service = _service(stack, health_check_grace_period=Duration.millis(80_500))
+    assert service.health_check_grace_period.to_seconds() == 81  # 80.5 s, rounded up
+    _template(stack).has_resource_properties("AWS::ECS::Service", {"HealthCheckGracePeriodSeconds": 81})
+
+
 def test_production_keeps_two_tasks(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         _service(_stack(tmp_path, "prod"), min_tasks=1)
