@@ -309,6 +309,7 @@ def test_service_rollout_configuration(defaults_service: tuple[StableWebService,
             },
             "EnableExecuteCommand": False,  # no shell into production unless asked
             "AvailabilityZoneRebalancing": "ENABLED",
+            "PropagateTags": "SERVICE",  # the service's tags reach its tasks (cost allocation)
             "NetworkConfiguration": {"AwsvpcConfiguration": Match.object_like({"AssignPublicIp": "DISABLED"})},
             "LoadBalancers": [Match.object_like({"ContainerName": "portfolio-api", "ContainerPort": PORT})],
         },
@@ -778,6 +779,7 @@ def test_scaling_and_check_inputs_at_their_bounds(tmp_path: Path, field: str, va
     [
         ("health_check_interval", 5, True), ("health_check_interval", 300, True), ("health_check_interval", 4, False),
         ("health_check_interval", 301, False), ("health_check_timeout", 2, True), ("health_check_timeout", 1, False),
+        ("health_check_timeout", 120, True), ("health_check_timeout", 121, False),
         ("longest_request", 1, True), ("longest_request", 110, True), ("warm_up", 1200, True), ("warm_up", 1201, False),
     ],
 )
@@ -786,6 +788,8 @@ def test_timings_at_their_bounds(tmp_path: Path, field: str, value: int, accepte
     overrides: dict[str, Any] = {field: Duration.seconds(value)}
     if field == "health_check_interval" and accepted:
         overrides["health_check_timeout"] = Duration.seconds(min(5, value - 1))
+    if field == "health_check_timeout":
+        overrides["health_check_interval"] = Duration.seconds(300)  # the timeout stays below the interval
     if accepted:
         assert _service(_stack(tmp_path), **overrides).service is not None
     else:

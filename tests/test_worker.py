@@ -270,6 +270,9 @@ def test_service_runs_on_spot_with_an_on_demand_base_and_share(build: Any) -> No
                 "DeploymentCircuitBreaker": {"Enable": True, "Rollback": True},
             },
             "NetworkConfiguration": {"AwsvpcConfiguration": Match.object_like({"AssignPublicIp": "DISABLED"})},
+            "PlatformVersion": "LATEST",
+            "EnableECSManagedTags": True,  # tasks carry the cluster and service, for cost allocation
+            "PropagateTags": "SERVICE",
         },
     )
     service = next(iter(by_type(template, "AWS::ECS::Service").values()))
