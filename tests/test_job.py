@@ -287,3 +287,70 @@ def test_reconciliation_runs_nightly_in_every_environment(sample_app: SampleApp)
         )
         found.append(env)
     assert sorted(found) == ["dev", "prod", "staging"]
+
+
+def _definition(template: Template) -> dict[str, Any]:
+    machine = next(iter(template.find_resources("AWS::StepFunctions::StateMachine").values()))
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    return dict(json.loads("".join(p if isinstance(p, str) else "X" for p in parts)))
+
+
+def test_a_run_ecs_could_not_start_is_retried_after_one_two_and_four_minutes(build: Any) -> None:
+    _, template = build()
+    (retry,) = _definition(template)["States"]["Run"]["Retry"]
+    assert retry == {
+        "ErrorEquals": ["AmazonECS.Unknown", "ECS.AmazonECSException", "ECS.ThrottlingException"],  # never a task that ran
+        "MaxAttempts": 3,
+        "IntervalSeconds": 60,
+        "BackoffRate": 2,
+    }
+
+
+def test_no_retries_leaves_the_run_without_a_retry(build: Any) -> None:
+    _, template = build(retry_attempts=0)
+    assert "Retry" not in _definition(template)["States"]["Run"]
+    template.has_resource_properties("AWS::Scheduler::Schedule", {"Target": Match.object_like({"RetryPolicy": Match.object_like(
+        {"MaximumRetryAttempts": 0})})})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "retries", "event_age", "runtime"),
+    [
+        ({"retry_attempts": 185}, 185, 3600, 3600),  # EventBridge Scheduler's ceiling
+        ({"max_event_age": Duration.seconds(60)}, 3, 60, 3600),  # its bounds: a minute ...
+        ({"max_event_age": Duration.hours(24)}, 3, 86_400, 3600),  # ... to a day
+        ({"max_event_age": Duration.millis(90_500)}, 3, 91, 3600),  # whole seconds, rounded up
+        ({"max_runtime": Duration.seconds(60)}, 3, 3600, 60),  # a run: a minute ...
+        ({"max_runtime": Duration.hours(24)}, 3, 3600, 86_400),  # ... to a day
+        ({"max_runtime": Duration.millis(60_500)}, 3, 3600, 61),
+    ],
+)
+def test_job_limits_at_their_bounds(build: Any, overrides: dict[str, Any], retries: int, event_age: int, runtime: int) -> None:
+    job, template = build(**overrides)
+    assert job.max_runtime_seconds == runtime
+    template.has_resource_properties("AWS::Scheduler::Schedule", {"Target": Match.object_like(
+        {"RetryPolicy": {"MaximumRetryAttempts": retries, "MaximumEventAgeInSeconds": event_age}})})
+    definition = _definition(template)
+    assert definition["States"]["Run"]["TimeoutSeconds"] == runtime
+    assert definition["TimeoutSeconds"] == runtime + 900  # 15 minutes for retries, the overlap check, cleanup
+
+
+@pytest.mark.parametrize(("stop", "expected"), [(Duration.seconds(2), 2), (Duration.millis(30_200), 31), (Duration.seconds(120), 120)])
+def test_a_given_stop_timeout_is_kept_in_whole_seconds(build: Any, stop: Duration, expected: int) -> None:
+    _, template = build(stop_timeout=stop)
+    template.has_resource_properties(
+        "AWS::ECS::TaskDefinition", {"ContainerDefinitions": [Match.object_like({"StopTimeout": expected})]}
+    )
+
+
+@pytest.mark.parametrize("stop", [Duration.seconds(1), Duration.seconds(121)])
+def test_a_stop_timeout_fargate_refuses_is_refused(build: Any, stop: Duration) -> None:
+    with pytest.raises(ConfigError, match=r"reconciliation: stop_timeout=.*Give 2 to 120 seconds"):
+        build(stop_timeout=stop)
+
+
+def test_the_failed_run_alarm_reads_one_minute_sums(build: Any) -> None:
+    _, template = build()
+    (alarm,) = [a["Properties"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()]
+    stats = {(m["MetricStat"]["Period"], m["MetricStat"]["Stat"]) for m in alarm["Metrics"] if "MetricStat" in m}
+    assert stats == {(60, "Sum")}
