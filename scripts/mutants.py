@@ -309,25 +309,29 @@ def work(name: str, sample: int | None = None) -> None:
             db.set_result(item.job_id, mutate_and_test(item.mutations, command, TIMEOUT_SECONDS))
 
 
-def run_module(name: str, *, survivors_only: bool, sample: int | None = None) -> Outcome:
+def run_module(name: str, *, survivors_only: bool, sample: int | None = None, resume: bool = False) -> Outcome:
     path, tests = MODULES[name]
     workdir = SCRATCH / name
     db = workdir / "session.sqlite"
     start = time.perf_counter()
-    resume = survivors_only and db.is_file()
-    if resume:
+    keep = (survivors_only or resume) and db.is_file()
+    earlier = 0.0
+    if keep and (workdir / "summary.json").is_file():  # run time adds up over resumed runs
+        earlier = float(json.loads((workdir / "summary.json").read_text(encoding="utf-8"))["seconds"])
+    if keep:  # the current tree, the last session's results
         kept = db.read_bytes()
         shutil.rmtree(workdir)
         copy_tree(workdir)
         db.write_bytes(kept)
-        (workdir / "rerun.json").write_text(json.dumps(forget_survivors(db)), encoding="utf-8")
+        if survivors_only:
+            (workdir / "rerun.json").write_text(json.dumps(forget_survivors(db)), encoding="utf-8")
     else:
         shutil.rmtree(workdir, ignore_errors=True)
         copy_tree(workdir)
     (workdir / "cosmic-ray.toml").write_text(config_text(path, tests), encoding="utf-8")
-    if not resume:
+    if not keep:
         cosmic_ray("init", "cosmic-ray.toml", "session.sqlite", cwd=workdir)
-        skip_filtered(db, (workdir / path).read_text(encoding="utf-8"))
+    skip_filtered(db, (workdir / path).read_text(encoding="utf-8"))
     # The unmutated tests must pass; their coverage picks each mutant's tests.
     by_line = covering_tests(workdir, path, tests)
     (workdir / "covering.json").write_text(json.dumps(by_line), encoding="utf-8")
@@ -335,7 +339,7 @@ def run_module(name: str, *, survivors_only: bool, sample: int | None = None) ->
     if sample is not None and not survivors_only:
         worker += ["--sample", str(sample)]
     subprocess.run(worker, cwd=workdir, env=tool_env(workdir), check=True)
-    outcome = summarise(name, path, workdir, time.perf_counter() - start)
+    outcome = summarise(name, path, workdir, earlier + time.perf_counter() - start)
     (workdir / "summary.json").write_text(json.dumps(outcome.__dict__, indent=1), encoding="utf-8")
     return outcome
 
@@ -343,9 +347,8 @@ def run_module(name: str, *, survivors_only: bool, sample: int | None = None) ->
 def report_only(name: str) -> Outcome:
     """The results so far of ``name`` (a run still going, or stopped, counts what it finished)."""
     summary = SCRATCH / name / "summary.json"
-    if summary.is_file():
-        return Outcome(**json.loads(summary.read_text(encoding="utf-8")))
-    return summarise(name, MODULES[name][0], SCRATCH / name, 0.0)
+    seconds = float(json.loads(summary.read_text(encoding="utf-8"))["seconds"]) if summary.is_file() else 0.0
+    return summarise(name, MODULES[name][0], SCRATCH / name, seconds)
 
 
 def print_report(outcomes: list[Outcome]) -> None:
@@ -369,6 +372,7 @@ def main() -> int:
     parser.add_argument("--survivors", action="store_true", help="re-run only the survivors of the last run")
     parser.add_argument("--report", action="store_true", help="print the last results without running anything")
     parser.add_argument("--sample", type=int, help="run a fixed random sample of this many mutants per module")
+    parser.add_argument("--resume", action="store_true", help="keep the last session's results; run what is pending")
     parser.add_argument("--work", help=argparse.SUPPRESS)  # internal: the worker of one module, in its scratch copy
     args = parser.parse_args()
     if args.work:
@@ -382,7 +386,7 @@ def main() -> int:
         outcomes = [report_only(n) for n in names if (SCRATCH / n / "session.sqlite").is_file()]
     else:
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            outcomes = list(pool.map(lambda n: run_module(n, survivors_only=args.survivors, sample=args.sample), names))
+            outcomes = list(pool.map(lambda n: run_module(n, survivors_only=args.survivors, sample=args.sample, resume=args.resume), names))
     print_report(outcomes)
     return 0
 
