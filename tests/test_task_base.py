@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from stable_fargate import ConfigError
+import pytest
+from aws_cdk.assertions import Match
+
+from stable_fargate import ConfigError, ResolvedParameters, ServiceSizing
 from stable_fargate.services._base import (
     FARGATE_MEMORY_MIB,
     LOG_BUFFER_MIB,
@@ -14,6 +17,7 @@ from stable_fargate.services._base import (
     check_stop_timeout,
     is_secret_looking,
 )
+from tests.conftest import TaskProbe
 
 
 def test_fargate_table_matches_aws() -> None:
@@ -94,7 +98,6 @@ def test_logging_never_blocks_the_app() -> None:
 
 
 def test_task_definition_is_hardened(env_stack: object) -> None:
-    from typing import Any
 
     from aws_cdk import Duration
     from aws_cdk import aws_ec2 as ec2
@@ -178,3 +181,59 @@ def test_log_retention_follows_the_named_days() -> None:
     assert log_retention(731) is logs.RetentionDays.TWO_YEARS
     with pytest.raises(ConfigError, match="retention_days=366"):
         log_retention(366)
+
+
+# --- The shared inputs, through the task every service gets (tests/conftest.py's TaskProbe) ----------
+
+def _probe(env_stack: Any, service: str = "probe", **props: Any) -> tuple[TaskProbe, Any]:
+    """The shared task of ``service`` in prod, sized by the data's defaults, running v1.0.0."""
+    env = env_stack("prod")
+    environment = env.environment.with_sizing(service, ServiceSizing()).with_image(service, "v1.0.0")
+    return TaskProbe(env.stack, "Probe", service=service, environment=environment, **props), env
+
+
+def test_a_service_the_data_sizes_with_defaults_gets_half_a_vcpu_and_a_gib(env_stack: Any) -> None:
+    probe, env = _probe(env_stack)
+    assert (probe.sizing.cpu, probe.sizing.memory_mib, probe.sizing.min_tasks, probe.sizing.max_tasks) == (512, 1024, 1, 2)
+    env.template().has_resource_properties(
+        "AWS::ECS::TaskDefinition",
+        # half a vCPU warms a Node.js or JVM service; 1 GiB is the smallest memory Fargate pairs with it
+        {"Cpu": "512", "Memory": "1024", "ContainerDefinitions": [Match.object_like({"Memory": 1024, "Name": "probe"})]},
+    )
+
+
+@pytest.mark.parametrize("name", ["a", "portfolio-api", "a" * 63, "a1-b2"])
+def test_service_names_ecs_and_ecr_take_are_accepted(env_stack: Any, name: str) -> None:
+    probe, _ = _probe(env_stack, name)
+    assert probe.service_name == name and probe.container.container_name == name
+
+
+@pytest.mark.parametrize("name", ["Portfolio", "1api", "api-", "a" * 64, "api_v2", "api\n", ""])
+def test_other_service_names_are_refused(env_stack: Any, name: str) -> None:
+    env = env_stack("prod")
+    with pytest.raises(ConfigError) as err:
+        TaskProbe(env.stack, "Probe", service=name, environment=env.environment)
+    assert (err.value.subject, err.value.field, err.value.value) == ("Probe", "service_name", name)
+
+
+def test_the_parameter_set_of_another_service_or_environment_is_refused(env_stack: Any) -> None:
+    for other in (ResolvedParameters("other", "prod"), ResolvedParameters("probe", "staging")):
+        with pytest.raises(ConfigError, match=r"probe: parameters=.*Pass the parameter set of probe in prod"):
+            _probe(env_stack, parameters=other)
+
+
+def test_without_an_image_or_a_registry_the_service_says_what_to_give(env_stack: Any) -> None:
+    env = env_stack("prod")
+    environment = env.environment.with_sizing("probe", ServiceSizing()).with_image("probe", "v1.0.0")._replace(registry=None)
+    with pytest.raises(ConfigError) as err:
+        TaskProbe(env.stack, "Probe", service="probe", environment=environment)
+    assert (err.value.subject, err.value.field) == ("probe", "image")
+    assert "registry" in err.value.fix
+
+
+def test_the_release_is_pulled_by_digest_when_the_environment_pins_one(env_stack: Any) -> None:
+    digest = "sha256:" + "ab" * 32
+    env = env_stack("prod")
+    environment = env.environment.with_sizing("probe", ServiceSizing()).with_image("probe", f"v1.0.0@{digest}")
+    probe = TaskProbe(env.stack, "Probe", service="probe", environment=environment)
+    assert probe.image.version == digest  # the digest, not the tag: the bytes staging tested
