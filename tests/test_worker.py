@@ -679,3 +679,27 @@ def test_sample_import_timeout_fits_the_declared_longest_processing(config: Any)
 def test_on_demand_base_above_max_is_refused(build: Any) -> None:
     with pytest.raises(ConfigError, match=r"on_demand_base=3 .*at most max_tasks \(2\)"):
         build(on_demand_base=3, max_tasks=2)
+
+
+@pytest.mark.parametrize(("latency", "accepted"), [(Duration.hours(12), True), (Duration.seconds(43_201), False)])
+def test_acceptable_latency_is_at_most_twelve_hours(build: Any, latency: Duration, accepted: bool) -> None:
+    props = {"acceptable_latency": latency, "average_processing_time": Duration.seconds(2)}
+    if accepted:
+        worker, _ = build(**props)
+        assert worker.oldest_message_threshold_seconds == 43_200  # prod keeps a task: no cold start on top
+    else:
+        with pytest.raises(ConfigError) as err:
+            build(**props)
+        assert (err.value.field, err.value.value) == ("acceptable_latency", "43201s")
+        assert "at most 12 h" in err.value.fix  # CloudWatch evaluates at most a day
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("average_processing_time", Duration.seconds(0)), ("longest_processing_time", Duration.seconds(0)),
+     ("acceptable_latency", Duration.seconds(0)), ("visibility_timeout", Duration.seconds(0))],
+)
+def test_durations_must_be_positive(build: Any, field: str, value: Duration) -> None:
+    with pytest.raises(ConfigError) as err:
+        build(**{field: value})
+    assert (err.value.field, err.value.value, err.value.fix) == (field, "0s", "Give a positive duration.")
