@@ -178,3 +178,73 @@ def test_repository_refusals(env_stack: Any, props: dict[str, Any], field: str) 
     key = PlatformKey(env.stack, "Key", description="test")
     with pytest.raises(ConfigError, match=f"repository portfolio-api: {field}"):
         HardenedRepository(env.stack, "Repo", repository_name="portfolio-api", encryption_key=key.key, **props)
+
+
+@pytest.mark.parametrize(
+    ("name", "accepted"),
+    [("ab", True), ("a" * 256, True), ("a", False), ("a" * 257, False), ("team/portfolio-api", True), ("Portfolio", False)],
+)
+def test_repository_names_ecr_accepts(env_stack: Any, name: str, accepted: bool) -> None:
+    # ECR: 2 to 256 lower-case characters, '/' for namespaces
+    env = env_stack("prod")
+    key = PlatformKey(env.stack, "Key", description="test")
+    if accepted:
+        repository = HardenedRepository(env.stack, "Repo", repository_name=name, encryption_key=key.key, pull_accounts=["111111111111"])
+        assert repository.name == name
+    else:
+        with pytest.raises(ConfigError, match=r"repository_name="):
+            HardenedRepository(env.stack, "Repo", repository_name=name, encryption_key=key.key, pull_accounts=["111111111111"])
+
+
+@pytest.mark.parametrize(("days", "accepted"), [(1, True), (0, False)])
+def test_the_shortest_retention_is_a_day(env_stack: Any, days: int, accepted: bool) -> None:
+    env = env_stack("prod")
+    key = PlatformKey(env.stack, "Key", description="test")
+    props = {"release_retention_days": days, "untagged_expiry_days": days}
+    if accepted:
+        HardenedRepository(env.stack, "Repo", repository_name="api", encryption_key=key.key, pull_accounts=["111111111111"], **props)
+        (repo,) = env.template().find_resources("AWS::ECR::Repository").values()
+        rules = json.loads(repo["Properties"]["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
+        assert [r["selection"].get("countNumber") for r in rules] == [1, 20, 1]  # untagged 1 day, 20 candidates, releases 1 day
+        assert [r["description"] for r in rules] == [
+            "Expire untagged images after 1 days", "Keep the last 20 pre-release images", "Expire release images 1 days after their push",
+        ]
+    else:
+        with pytest.raises(ConfigError, match="release_retention_days=0"):
+            HardenedRepository(env.stack, "Repo", repository_name="api", encryption_key=key.key, pull_accounts=["111111111111"], **props)
+
+
+def test_pull_accounts_are_listed_once_each(env_stack: Any) -> None:
+    env = env_stack("prod")
+    key = PlatformKey(env.stack, "Key", description="test")
+    repository = HardenedRepository(
+        env.stack, "Repo", repository_name="api", encryption_key=key.key, pull_accounts=["111111111111", "222222222222", "111111111111"],
+    )
+    assert repository.pull_accounts == ("111111111111", "222222222222")
+    image = repository.image("v1.2.3")
+    assert (image.repository, image.version, image.registry) == ("api", "v1.2.3", AccountRegion("333333333333", "eu-west-2"))
+
+
+@pytest.mark.parametrize(
+    ("reference", "repository", "version"),
+    [
+        ("public.ecr.aws/docker/library/nginx:1.27.3", "public.ecr.aws/docker/library/nginx", "1.27.3"),
+        ("localhost:5000/acme/tool:v1", "localhost:5000/acme/tool", "v1"),  # a port is not a tag
+        (f"ghcr.io/acme/tool@{DIGEST}", "ghcr.io/acme/tool", DIGEST),
+    ],
+)
+def test_external_references_split_into_repository_and_version(reference: str, repository: str, version: str) -> None:
+    ref = ImageRef.external(reference)
+    assert (ref.repository, ref.version, ref.registry) == (repository, version, None)
+    assert ref.reference == reference
+
+
+@pytest.mark.parametrize("tag", ["v" + "1" * 127, "_build"])
+def test_tags_up_to_128_characters_are_accepted(tag: str) -> None:
+    assert check_image_version("svc", tag) == tag
+
+
+@pytest.mark.parametrize("tag", ["v" + "1" * 128, ".hidden", "-dash"])
+def test_longer_or_oddly_starting_tags_are_refused(tag: str) -> None:
+    with pytest.raises(ConfigError, match="at most 128"):
+        check_image_version("svc", tag)
