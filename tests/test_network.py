@@ -126,3 +126,79 @@ def test_nat_gateways_make_private_subnets_egress(env_stack: Any) -> None:
     # The private subnets route to the internet through the NAT gateway (PRIVATE_WITH_EGRESS).
     nat_routes = [r for r in template.find_resources("AWS::EC2::Route").values() if "NatGatewayId" in r["Properties"]]
     assert len(nat_routes) == 2 and all(r["Properties"]["DestinationCidrBlock"] == "0.0.0.0/0" for r in nat_routes)
+
+
+def _network(env_stack: Any, **props: Any) -> PrivateNetwork:
+    env = env_stack("dev")
+    key = PlatformKey(env.stack, "Key", description="t").key
+    args: dict[str, Any] = {"cidr": "10.0.0.0/16", "availability_zones": ["eu-west-2a", "eu-west-2b"], "flow_log_key": key}
+    return PrivateNetwork(env.stack, "Net", **(args | props))
+
+
+@pytest.mark.parametrize(
+    ("props", "field", "fix"),
+    [
+        ({"availability_zones": ["eu-west-2a", "eu-west-2a"]}, "availability_zones", "at least 2 different AZs"),
+        ({"availability_zones": ["eu-west-2a", "us-east-1b"]}, "availability_zones", "of the stack's region eu-west-2"),
+        ({"availability_zones": ["eu-west-2a", "eu-west-2"]}, "availability_zones", "e.g. eu-west-2a"),
+        ({"cidr": "10.0.0.0/19"}, "cidr", "use a /18 or larger"),  # 2 AZs x (/24 + /20) do not fit a /19
+        ({"nat_gateways": -1}, "nat_gateways", "Use 0 to 2."),
+        ({"interface_endpoints": ["ecr api"]}, "interface_endpoints", "e.g. 'ecr.api'"),
+    ],
+)
+def test_network_inputs_refused_with_what_to_change(env_stack: Any, props: dict[str, Any], field: str, fix: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        _network(env_stack, **props)
+    assert (err.value.subject, err.value.field) == ("network Net", field)
+    assert fix in err.value.fix
+
+
+def test_one_nat_gateway_per_az_and_an_eighteen_bit_network_are_accepted(env_stack: Any) -> None:
+    network = _network(env_stack, cidr="10.0.0.0/18", nat_gateways=2)
+    assert network.vpc.vpc_cidr_block is not None
+    assert sorted(network.interface_endpoints) == sorted(["ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm", "sqs", "monitoring"])
+
+
+def test_endpoints_are_named_after_their_service(env_stack: Any) -> None:
+    network = _network(env_stack, interface_endpoints=("ecr.api", "ssmmessages"))
+    assert {service: endpoint.node.id for service, endpoint in network.interface_endpoints.items()} == {
+        "ecr.api": "EcrApiEndpoint", "ssmmessages": "SsmmessagesEndpoint",
+    }
+
+
+@pytest.mark.parametrize(
+    ("description", "accepted"), [("x", True), ("x" * 8192, True), ("", False), ("x" * 8193, False), ("a\x00b", False)]
+)
+def test_key_descriptions_kms_accepts(env_stack: Any, description: str, accepted: bool) -> None:
+    env = env_stack("dev")
+    if accepted:
+        assert PlatformKey(env.stack, "Key", description=description).key is not None
+    else:
+        with pytest.raises(ConfigError, match=r"key Key: description=.*1 to 8192 characters"):
+            PlatformKey(env.stack, "Key", description=description)
+
+
+def test_cloudwatch_logs_may_use_the_key_for_this_accounts_log_groups_only(env_stack: Any) -> None:
+    env = env_stack("dev")
+    PlatformKey(env.stack, "Key", description="logs", retain=False)
+    template = env.template()
+    (key,) = template.find_resources("AWS::KMS::Key").values()
+    assert key["DeletionPolicy"] == "Delete"
+    (statement,) = [s for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "AllowCloudWatchLogs"]
+    assert statement["Principal"] == {"Service": "logs.eu-west-2.amazonaws.com"}
+    assert statement["Condition"] == {
+        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-2:111111111111:log-group:*"}
+    }
+
+
+@pytest.mark.parametrize(("name", "accepted"), [("prod-cluster_1", True), ("x" * 255, True), ("x" * 256, False), ("prod cluster", False)])
+def test_cluster_names_ecs_accepts(env_stack: Any, name: str, accepted: bool) -> None:
+    from stable_fargate.network import HardenedCluster
+
+    network = _network(env_stack)
+    stack = network.node.scope
+    if accepted:
+        assert HardenedCluster(stack, "Cluster", vpc=network.vpc, cluster_name=name).cluster is not None  # type: ignore[arg-type]
+    else:
+        with pytest.raises(ConfigError, match="cluster Cluster: cluster_name="):
+            HardenedCluster(stack, "Cluster", vpc=network.vpc, cluster_name=name)  # type: ignore[arg-type]
