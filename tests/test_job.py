@@ -354,3 +354,38 @@ def test_the_failed_run_alarm_reads_one_minute_sums(build: Any) -> None:
     (alarm,) = [a["Properties"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()]
     stats = {(m["MetricStat"]["Period"], m["MetricStat"]["Stat"]) for m in alarm["Metrics"] if "MetricStat" in m}
     assert stats == {(60, "Sum")}
+
+
+@pytest.mark.parametrize("age", [Duration.seconds(86_401), Duration.seconds(59)])
+def test_max_event_age_just_outside_a_minute_to_a_day_is_refused(build: Any, age: Duration) -> None:
+    with pytest.raises(ConfigError) as err:
+        build(max_event_age=age)
+    assert (err.value.field, err.value.fix) == ("max_event_age", "Give 60 to 86400 seconds.")
+
+
+def test_a_max_runtime_out_of_range_says_the_range(build: Any) -> None:
+    with pytest.raises(ConfigError) as err:
+        build(max_runtime=Duration.seconds(86_401))
+    assert err.value.value == "86401s"
+    assert "60 s to 24 h" in err.value.fix
+
+
+def test_a_max_runtime_token_is_refused_as_a_token(env_stack: Any) -> None:
+    from aws_cdk import CfnParameter
+
+    es = env_stack("prod")
+    runtime = Duration.seconds(CfnParameter(es.stack, "Runtime", type="Number").value_as_number)
+    with pytest.raises(ConfigError) as err:
+        ScheduledJob(es.stack, "Job", environment=es.environment, **platform(es.stack, es.environment.availability_zones),
+                     **job_props(max_runtime=runtime))
+    assert (err.value.field, err.value.value) == ("max_runtime", "<token>")
+
+
+def test_the_jobs_own_command_is_run_and_an_empty_part_is_refused(build: Any) -> None:
+    _, template = build(command=["python", "-m", "reconcile"])
+    template.has_resource_properties(
+        "AWS::ECS::TaskDefinition", {"ContainerDefinitions": [Match.object_like({"Command": ["python", "-m", "reconcile"]})]}
+    )
+    with pytest.raises(ConfigError) as err:
+        build(command=["python", ""])
+    assert (err.value.field, err.value.value) == ("command", ["python", ""])
