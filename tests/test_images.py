@@ -248,3 +248,23 @@ def test_tags_up_to_128_characters_are_accepted(tag: str) -> None:
 def test_longer_or_oddly_starting_tags_are_refused(tag: str) -> None:
     with pytest.raises(ConfigError, match="at most 128"):
         check_image_version("svc", tag)
+
+
+def test_referenced_tags_are_every_environments_release_once_in_declaration_order(config: Any) -> None:
+    from stable_fargate.images import referenced_tags
+
+    # cdk.json: dev runs the candidates, staging and prod the releases; reconciliation v1.2.0 everywhere, listed once
+    assert referenced_tags(config) == {
+        "portfolio-api": ["v1.9.0-rc.1", "v1.8.0"],
+        "portfolio-import": ["v2.4.0-rc.2", "v2.3.1"],
+        "reconciliation": ["v1.2.0"],
+    }
+
+
+def test_a_release_pinned_to_its_digest_is_protected_by_its_tag(config: Any) -> None:
+    from stable_fargate import AppConfig
+    from stable_fargate.images import referenced_tags
+
+    pinned = config.environments[0].with_image("portfolio-api", f"v1.9.0-rc.1@{DIGEST}")
+    changed = AppConfig(tooling=config.tooling, environments=(pinned, *config.environments[1:]), parameters=config.parameters)
+    assert referenced_tags(changed)["portfolio-api"] == ["v1.9.0-rc.1", "v1.8.0"]
