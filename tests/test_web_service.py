@@ -1011,3 +1011,46 @@ def test_library_wrappers_are_accepted_for_cluster_and_key(tmp_path: Path) -> No
     )
     assert service.alarm_topic is alarms.topic and service.key is key.key
     assert service.service.cluster is cluster.cluster
+
+
+def test_waf_metrics_logs_and_access_logs_are_named_after_the_service(defaults_service: tuple[StableWebService, Template]) -> None:
+    _, template = defaults_service
+    (acl,) = template.find_resources("AWS::WAFv2::WebACL").values()
+    assert acl["Properties"]["VisibilityConfig"] == {
+        "CloudWatchMetricsEnabled": True, "MetricName": "portfolio-api-waf", "SampledRequestsEnabled": True,
+    }
+    assert [r["VisibilityConfig"]["MetricName"] for r in acl["Properties"]["Rules"]] == [
+        "portfolio-api-waf-AWSManagedRulesAmazonIpReputationList",
+        "portfolio-api-waf-AWSManagedRulesKnownBadInputsRuleSet",
+        "portfolio-api-waf-AWSManagedRulesCommonRuleSet",
+    ]
+    # WAF logs only to log groups named aws-waf-logs-*: the stack's and the service's name follow.
+    template.has_resource_properties("AWS::Logs::LogGroup", {"LogGroupName": "aws-waf-logs-Web-portfolio-api"})
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        {"LoadBalancerAttributes": Match.array_with([{"Key": "access_logs.s3.prefix", "Value": "portfolio-api"}])},
+    )
+    template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {"LifecycleConfiguration": {"Rules": [Match.object_like(
+            {"Id": "ExpireAccessLogs", "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}
+        )]}},
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"container_health_command": []}, "container_health_command"),
+        ({"health_check_grace_period": Duration.seconds(2_147_483_648)}, "health_check_grace_period"),  # ECS's ceiling + 1
+    ],
+)
+def test_an_empty_health_command_and_an_endless_grace_period_are_refused(tmp_path: Path, overrides: dict[str, Any], field: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        _service(_stack(tmp_path), **overrides)
+    assert err.value.field == field
+
+
+def test_the_longest_grace_period_ecs_accepts_is_accepted(tmp_path: Path) -> None:
+    service = _service(_stack(tmp_path), health_check_grace_period=Duration.seconds(2_147_483_647))
+    assert service.health_check_grace_period.to_seconds() == 2_147_483_647
