@@ -703,3 +703,64 @@ def test_durations_must_be_positive(build: Any, field: str, value: Duration) -> 
     with pytest.raises(ConfigError) as err:
         build(**{field: value})
     assert (err.value.field, err.value.value, err.value.fix) == (field, "0s", "Give a positive duration.")
+
+
+def _worker_and_job(env_stack: Any) -> tuple[QueueWorker, Any, Any]:
+    from stable_fargate.services.job import ScheduledJob
+
+    es = env_stack("prod")
+    shared = platform(es.stack, es.environment.availability_zones)
+    worker = QueueWorker(es.stack, "Worker", environment=es.environment, **shared, **worker_props())
+    job = ScheduledJob(
+        es.stack, "Job", environment=es.environment, service_name="reconciliation", schedule="0 2 * * ? *",
+        time_zone="Europe/London", max_runtime=Duration.hours(1), **shared,
+    )
+    return worker, job, es
+
+
+def test_a_producer_gets_the_queue_url_and_the_right_to_send(env_stack: Any) -> None:
+    worker, job, es = _worker_and_job(env_stack)
+    worker.allow_producer(job, url_key="IMPORT_QUEUE_URL")
+    assert worker.producers == ("reconciliation",)
+    template = es.template()
+    template.has_resource_properties(
+        "AWS::ECS::TaskDefinition",
+        {"ContainerDefinitions": [Match.object_like({
+            "Name": "reconciliation",
+            "Environment": Match.array_with([{"Name": "IMPORT_QUEUE_URL", "Value": {"Ref": Match.string_like_regexp("WorkerQueue")}}]),
+        })]},
+    )
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {"PolicyDocument": {"Statement": Match.array_with([Match.object_like({
+            "Action": Match.array_with(["sqs:SendMessage"]),
+            "Resource": {"Fn::GetAtt": [Match.string_like_regexp("WorkerQueue"), "Arn"]},
+        })])}, "Roles": [{"Ref": Match.string_like_regexp("JobTaskDefinitionTaskRole")}]},
+    )
+
+
+@pytest.mark.parametrize(
+    ("producer", "url_key", "field"),
+    [
+        ("job", "import_queue_url", "url_key"),  # upper-case only
+        ("job", "AWS_QUEUE_URL", "url_key"),  # the SDK's namespace
+        ("job", "ECS_QUEUE", "url_key"),  # the agent's
+        ("worker", "IMPORT_QUEUE_URL", "producer"),  # a worker consumes its own queue already
+        ("nothing", "IMPORT_QUEUE_URL", "producer"),
+    ],
+)
+def test_producers_and_keys_that_cannot_work_are_refused(env_stack: Any, producer: str, url_key: str, field: str) -> None:
+    worker, job, _ = _worker_and_job(env_stack)
+    given = {"job": job, "worker": worker, "nothing": object()}[producer]
+    with pytest.raises(ConfigError) as err:
+        worker.allow_producer(given, url_key=url_key)
+    assert err.value.field == field
+    assert worker.producers == ()
+
+
+def test_a_key_the_producer_declares_is_not_overwritten(env_stack: Any) -> None:
+    worker, job, _ = _worker_and_job(env_stack)
+    declared = next(iter(job.parameters.plain))  # LOG_LEVEL, shared by every service
+    with pytest.raises(ConfigError) as err:
+        worker.allow_producer(job, url_key=declared)
+    assert (err.value.subject, err.value.field) == ("reconciliation", f"parameters.{declared}")
