@@ -389,3 +389,9 @@ def test_the_jobs_own_command_is_run_and_an_empty_part_is_refused(build: Any) ->
     with pytest.raises(ConfigError) as err:
         build(command=["python", ""])
     assert (err.value.field, err.value.value) == ("command", ["python", ""])
+
+
+def test_a_zero_max_runtime_is_refused_showing_zero(build: Any) -> None:
+    with pytest.raises(ConfigError) as err:
+        build(max_runtime=Duration.seconds(0))
+    assert (err.value.field, err.value.value) == ("max_runtime", "0s")  # a value, not "<token>"
