@@ -2,9 +2,12 @@
 """Mutation testing of the defaults and the constructs with cosmic-ray: `make mutants`.
 
 Each module is mutated in a scratch copy of the work tree (``.mutants/<module>/``, so the
-tree you work in is never touched), and each mutant runs only the test files that exercise
-that module (``MODULES`` below, fastest first, ``pytest -x``: a mutant stops at its first
-failing test). The snapshot test is never run: a mutant must be caught by a test that says
+tree you work in is never touched). One coverage run of the module's test files (``MODULES``
+below) with per-test contexts tells which tests execute each line; a mutant runs those tests
+only (``pytest -x``: it stops at its first failing test), and a mutant that survives them is
+run once more against the module's whole list before it counts as a survivor (a line that ran
+while a shared fixture was built is attributed to one test only). cosmic-ray's own
+``mutate_and_test`` applies each mutant and records the result in its session database. The snapshot test is never run: a mutant must be caught by a test that says
 what the value is for, not by a 12,000-line diff that ``make snapshots`` rewrites.
 
 Which mutants are made. Every operator of cosmic-ray's core set runs (numbers, booleans,
@@ -287,6 +290,7 @@ def work(name: str, sample: int | None = None) -> None:
     each against the tests that cover its lines, through cosmic-ray's own mutate-and-test."""
     from cosmic_ray.mutating import mutate_and_test
     from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome
 
     _, tests = MODULES[name]
     by_line = {int(k): v for k, v in json.loads(Path("covering.json").read_text(encoding="utf-8")).items()}
@@ -305,8 +309,13 @@ def work(name: str, sample: int | None = None) -> None:
             first, last = mutation.start_pos[0], mutation.end_pos[0]
             selected = sorted({t for line in range(first, last + 1) for t in by_line.get(line, [])},
                               key=lambda t: (order.get(t.split("::")[0], len(order)), t))
-            command = pytest_command(selected or list(tests))
-            db.set_result(item.job_id, mutate_and_test(item.mutations, command, TIMEOUT_SECONDS))
+            result = mutate_and_test(item.mutations, pytest_command(selected or list(tests)), TIMEOUT_SECONDS)
+            if selected and result.test_outcome == TestOutcome.SURVIVED:
+                # Confirm a survivor against the module's whole list: a line that ran while a
+                # shared fixture was set up is attributed to one test only, not to every test
+                # that reads what the fixture built.
+                result = mutate_and_test(item.mutations, pytest_command(list(tests)), TIMEOUT_SECONDS)
+            db.set_result(item.job_id, result)
 
 
 def run_module(name: str, *, survivors_only: bool, sample: int | None = None, resume: bool = False) -> Outcome:

@@ -268,3 +268,10 @@ def test_a_release_pinned_to_its_digest_is_protected_by_its_tag(config: Any) -> 
     pinned = config.environments[0].with_image("portfolio-api", f"v1.9.0-rc.1@{DIGEST}")
     changed = AppConfig(tooling=config.tooling, environments=(pinned, *config.environments[1:]), parameters=config.parameters)
     assert referenced_tags(changed)["portfolio-api"] == ["v1.9.0-rc.1", "v1.8.0"]
+
+
+def test_an_encryption_key_that_is_not_a_key_is_refused_naming_the_field(env_stack: Any) -> None:
+    env = env_stack("prod")
+    with pytest.raises(ConfigError) as err:
+        HardenedRepository(env.stack, "Repo", repository_name="api", encryption_key="alias/ecr", pull_accounts=["111111111111"])  # type: ignore[arg-type]
+    assert (err.value.subject, err.value.field) == ("Repo", "encryption_key")

@@ -202,3 +202,28 @@ def test_cluster_names_ecs_accepts(env_stack: Any, name: str, accepted: bool) ->
     else:
         with pytest.raises(ConfigError, match="cluster Cluster: cluster_name="):
             HardenedCluster(stack, "Cluster", vpc=network.vpc, cluster_name=name)  # type: ignore[arg-type]
+
+
+def test_a_flow_log_key_that_is_not_a_key_is_refused_naming_the_field(env_stack: Any) -> None:
+    with pytest.raises(ConfigError) as err:
+        _network(env_stack, flow_log_key="alias/flow-logs")
+    assert (err.value.subject, err.value.field) == ("Net", "flow_log_key")
+
+
+def test_a_vpc_that_is_not_a_vpc_is_refused_naming_the_field(env_stack: Any) -> None:
+    from stable_fargate.network import HardenedCluster
+
+    env = env_stack("dev")
+    with pytest.raises(ConfigError) as err:
+        HardenedCluster(env.stack, "Cluster", vpc="vpc-0123")  # type: ignore[arg-type]
+    assert (err.value.subject, err.value.field) == ("Cluster", "vpc")
+
+
+def test_every_interface_endpoint_answers_the_services_own_dns_name(env_stack: Any) -> None:
+    env = env_stack("dev")
+    key = PlatformKey(env.stack, "Key", description="t").key
+    PrivateNetwork(env.stack, "Net", cidr="10.0.0.0/16", availability_zones=["eu-west-2a", "eu-west-2b"], flow_log_key=key)
+    endpoints = [e["Properties"] for e in env.template().find_resources("AWS::EC2::VPCEndpoint").values()]
+    interface = [e for e in endpoints if e.get("VpcEndpointType") == "Interface"]
+    # Private DNS: the SDKs' default endpoints (ecr.api, logs, ...) resolve to the endpoint, no NAT needed.
+    assert len(interface) == 7 and all(e["PrivateDnsEnabled"] is True for e in interface)
