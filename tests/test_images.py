@@ -275,3 +275,19 @@ def test_an_encryption_key_that_is_not_a_key_is_refused_naming_the_field(env_sta
     with pytest.raises(ConfigError) as err:
         HardenedRepository(env.stack, "Repo", repository_name="api", encryption_key="alias/ecr", pull_accounts=["111111111111"])  # type: ignore[arg-type]
     assert (err.value.subject, err.value.field) == ("Repo", "encryption_key")
+
+
+@pytest.mark.parametrize(
+    "reference", ["nginx", "ghcr.io/acme/tool", "ghcr.io/a b:v1", "ghcr.io/acme/tool:v1\x00", "ghcr.io/ácme/tool:v1", "ghcr.io/acme/tool:\tv1"]
+)
+def test_external_references_without_a_tag_or_with_spaces_nul_or_non_ascii_are_refused(reference: str) -> None:
+    with pytest.raises(ConfigError):
+        ImageRef.external(reference)
+
+
+def test_an_image_ref_cannot_be_changed_after_it_is_checked() -> None:
+    import dataclasses
+
+    ref = ImageRef.release("portfolio-api", "v1.8.0", registry=REGISTRY)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ref.version = "latest"  # type: ignore[misc]
