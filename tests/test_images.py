@@ -278,7 +278,8 @@ def test_an_encryption_key_that_is_not_a_key_is_refused_naming_the_field(env_sta
 
 
 @pytest.mark.parametrize(
-    "reference", ["nginx", "ghcr.io/acme/tool", "ghcr.io/a b:v1", "ghcr.io/acme/tool:v1\x00", "ghcr.io/ácme/tool:v1", "ghcr.io/acme/tool:\tv1"]
+    "reference",
+    ["nginx", "ghcr.io/acme/tool", "ghcr.io/a b:v1", "ghcr.io/acme/tool:v1\x00", "ghcr.io/ácme/tool:v1", "ghcr.io/acme/tool:\tv1"],
 )
 def test_external_references_without_a_tag_or_with_spaces_nul_or_non_ascii_are_refused(reference: str) -> None:
     with pytest.raises(ConfigError):
