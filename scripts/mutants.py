@@ -329,11 +329,13 @@ def run_module(name: str, *, survivors_only: bool, sample: int | None = None, re
         earlier = float(json.loads((workdir / "summary.json").read_text(encoding="utf-8"))["seconds"])
     if keep:  # the current tree, the last session's results
         kept = db.read_bytes()
+        rerun = workdir / "rerun.json"
+        unfinished = json.loads(rerun.read_text(encoding="utf-8")) if survivors_only and rerun.is_file() else []
         shutil.rmtree(workdir)
         copy_tree(workdir)
         db.write_bytes(kept)
-        if survivors_only:
-            (workdir / "rerun.json").write_text(json.dumps(forget_survivors(db)), encoding="utf-8")
+        if survivors_only:  # with the survivors an interrupted --survivors run left pending
+            rerun.write_text(json.dumps(sorted({*unfinished, *forget_survivors(db)})), encoding="utf-8")
     else:
         shutil.rmtree(workdir, ignore_errors=True)
         copy_tree(workdir)
