@@ -7,8 +7,10 @@ below) with per-test contexts tells which tests execute each line; a mutant runs
 only (``pytest -x``: it stops at its first failing test), and a mutant that survives them is
 run once more against the module's whole list before it counts as a survivor (a line that ran
 while a shared fixture was built is attributed to one test only). cosmic-ray's own
-``mutate_and_test`` applies each mutant and records the result in its session database. The snapshot test is never run: a mutant must be caught by a test that says
-what the value is for, not by a 12,000-line diff that ``make snapshots`` rewrites.
+``mutate_and_test`` applies each mutant and records the result in its session database.
+
+The snapshot test is never run: a mutant must be caught by a test that says what the value
+is for, not by a 12,000-line diff that ``make snapshots`` rewrites.
 
 Which mutants are made. Every operator of cosmic-ray's core set runs (numbers, booleans,
 ``and``/``or``, ``not``, unary operators, loops, decorators, exceptions), with two
