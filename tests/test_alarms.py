@@ -118,3 +118,21 @@ def test_every_arrival_in_a_dead_letter_queue_pages_and_the_alarm_clears(env_sta
     assert alarm["TreatMissingData"] == "notBreaching"
     (action,) = alarm["AlarmActions"]
     assert alarm["OKActions"] == [action]
+
+
+def test_another_service_may_publish_for_this_accounts_resources_only(env_stack: Any) -> None:
+    env = env_stack("prod")
+    key = kms.Key(env.stack, "Key", enable_key_rotation=True)
+    topic = AlarmTopic(env.stack, "Alarms", key=key)
+    topic.allow_publisher("budgets.amazonaws.com", sid="Budgets", source_arn="arn:aws:budgets::333333333333:*")
+    template = env.template()
+    (policy,) = template.find_resources("AWS::SNS::TopicPolicy").values()
+    (publish,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s.get("Sid") == "AllowBudgetsToPublish"]
+    assert (publish["Principal"], publish["Action"]) == ({"Service": "budgets.amazonaws.com"}, "sns:Publish")
+    assert publish["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "333333333333"}, "ArnLike": {"aws:SourceArn": "arn:aws:budgets::333333333333:*"},
+    }
+    (stored,) = template.find_resources("AWS::KMS::Key").values()
+    (use,) = [s for s in stored["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "AllowBudgetsToUseTheKey"]
+    assert sorted(use["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert use["Condition"] == {"ArnLike": {"kms:EncryptionContext:aws:sns:topicArn": "arn:aws:sns:eu-west-2:333333333333:*"}}
