@@ -852,7 +852,9 @@ def test_one_task_is_accepted_outside_production(tmp_path: Path) -> None:
 
 def test_zero_and_twenty_minute_warm_ups_are_accepted_with_their_grace_periods(tmp_path: Path) -> None:
     stack = _stack(tmp_path)
-    assert _service(stack, warm_up=Duration.seconds(0)).health_check_grace_period.to_seconds() == 0 + 30 + 35
+    none = _service(stack, warm_up=Duration.seconds(0))
+    assert none.health_check_grace_period.to_seconds() == 0 + 30 + 35
+    assert (none.timings.start_period_seconds, none.timings.container_interval_seconds) == (0, 10)  # checked from the start
     longest = _service(_stack(tmp_path / "b"), warm_up=Duration.minutes(20))
     assert longest.health_check_grace_period.to_seconds() == 1200 + 30 + 35
     assert (longest.timings.start_period_seconds, longest.timings.container_interval_seconds) == (300, 300)
