@@ -188,6 +188,7 @@ def test_burst_steps_for_five_tasks() -> None:
     assert burst_steps(max_tasks=5) == (Step(0, 2, 1), Step(2, 3, 2), Step(3, 4, 3), Step(4, 5, 4), Step(5, None, 5))
     steps = burst_steps(max_tasks=5)
     assert [burst_addition(steps, shortfall) for shortfall in range(-1, 8)] == [0, 0, 1, 2, 3, 4, 5, 5, 5]
+    assert burst_addition((), 3) == 0  # no steps (no task may run): nothing to add
 
 
 @pytest.mark.parametrize(
