@@ -228,6 +228,11 @@ def test_tasks_needed_worked_examples(visible: int, in_flight: int, sent: int, n
                         average_processing_seconds=2) == needed
 
 
+def test_a_warm_window_of_one_task_and_one_minute_is_accepted() -> None:
+    window = WarmWindow(schedule="0 0 * * ? *", time_zone="Etc/UTC", tasks=1, duration_minutes=1)
+    assert (window.tasks, window.start_minute, window.end_schedule()) == (1, 0, "1 0 * * ? *")
+
+
 def test_warm_windows_cannot_be_changed_after_they_are_checked() -> None:
     window = WarmWindow(schedule="55 1 * * ? *", time_zone="Europe/London", tasks=10, duration_minutes=55)
     with pytest.raises(dataclasses.FrozenInstanceError):
