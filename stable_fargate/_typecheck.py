@@ -51,6 +51,11 @@ def _is_jsii_interface(hint: object) -> bool:
 
 
 def _implements(value: object, interface: type) -> bool:
+    # An object the CDK made on the JavaScript side for several interfaces (an imported key:
+    # kms.Key.from_key_arn) arrives as jsii's InterfaceDynamicProxy over one proxy per interface.
+    delegates = vars(value).get("_delegates") if hasattr(value, "__dict__") else None
+    if type(value).__name__ == "InterfaceDynamicProxy" and isinstance(delegates, list):
+        return any(_implements(delegate, interface) for delegate in delegates)
     proxy = getattr(interface, "__jsii_proxy_class__", None)
     if proxy is not None and isinstance(value, proxy()):
         return True

@@ -127,6 +127,14 @@ DEFAULT_CPU: Final = 512
 DEFAULT_MEMORY_MIB: Final = 1024
 """1 GiB, the smallest valid memory for 512 CPU units."""
 
+DEFAULT_MIN_TASKS: Final = 1
+"""A service an environment does not size keeps one task: it answers at once. Production web
+services refuse fewer than ``WEB_PRODUCTION_MIN_TASKS``; size them in cdk.json."""
+
+DEFAULT_MAX_TASKS: Final = 2
+"""Room for one more task than the minimum, not an open-ended bill: size it per environment
+(``services.<name>.max_tasks``)."""
+
 CPU_ARCHITECTURE: Final = "ARM64"
 """Graviton: about 20 % cheaper than x86 per vCPU-hour on Fargate for the same work."""
 
@@ -271,18 +279,10 @@ FAILED_RUN_RETENTION_DAYS: Final = 14
 """Failed-run records (scheduler DLQ messages and task-stopped events) kept two weeks, so
 the cause is still there after a long weekend."""
 
-WORKER_MIN_TASKS: Final = 0
-"""Outside production, workers scale to zero when the queue is empty: idle workers cost money
-and do nothing, and a cold start of minutes is acceptable there."""
-
 WORKER_MIN_TASKS_PRODUCTION: Final = 1
 """Production workers keep one task: a polling task reads the first message of the morning at
 once and keeps the queue active, so SQS never stops publishing its metrics (it does after six
 idle hours, and takes up to 15 minutes to resume)."""
-
-WORKER_MAX_TASKS: Final = 10
-"""A ceiling on cost and on the load workers put on their dependencies; size it per
-environment (``services.<name>.max_tasks``)."""
 
 WORKER_MIN_HEALTHY_PERCENT: Final = 100
 """A deployment starts new workers before it stops old ones: the backlog keeps draining."""
@@ -342,12 +342,6 @@ WEB_MIN_HEALTHY_PERCENT: Final = 100
 
 WEB_MAX_HEALTHY_PERCENT: Final = 200
 """Start a whole new set before stopping the old one: one batch per rollout."""
-
-WEB_MIN_TASKS: Final = 2
-"""Two tasks in two AZs unless the environment says otherwise."""
-
-WEB_MAX_TASKS: Final = 4
-"""Twice the minimum: room for a spike without an open-ended bill."""
 
 WEB_PRODUCTION_MIN_TASKS: Final = 2
 """Production keeps at least two tasks so that one AZ or one task failure never stops it."""
@@ -418,10 +412,6 @@ GRACE_START_ALLOWANCE_SECONDS: Final = 30
 healthy: the container start after the image pull, the target's registration with the load
 balancer and a slow first answer. Without it a good release could be stopped seconds before
 its targets pass, and roll back."""
-
-ROLLOUT_BATCH_BUDGET_SECONDS: Final = 125
-"""A rollout batch (task start + worst-case time to healthy + drain) must fit in this with the
-defaults, before the app's own warm-up: 60 + (3 x 10 + 5) + 30 (aws_ecs_patterns: 545 s)."""
 
 EXPECTED_FEATURE_FLAGS: Final[Mapping[str, tuple[object, str]]] = MappingProxyType({
     "@aws-cdk/core:defaultCrossStackReferences": (

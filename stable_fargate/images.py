@@ -25,6 +25,7 @@ _REPOSITORY = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-
 _ACCOUNT = re.compile(r"[0-9]{12}")
 
 PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+"""What an environment account may do to a release repository: pull, nothing else."""
 
 
 def referenced_tags(config: AppConfig) -> dict[str, list[str]]:
@@ -38,7 +39,6 @@ def referenced_tags(config: AppConfig) -> dict[str, list[str]]:
             if tag not in tags.setdefault(service, []):
                 tags[service].append(tag)
     return tags
-"""What an environment account may do to a release repository: pull, nothing else."""
 
 
 def check_image_version(service: str, version: object) -> str:

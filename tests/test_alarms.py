@@ -68,11 +68,6 @@ def test_display_names_sns_accepts_are_one_to_a_hundred_characters(env_stack: An
             AlarmTopic(env.stack, "Alarms", key=key, display_name=name)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="checked_inputs refuses an imported kms.IKey (a jsii interface proxy) as 'Give a kms.IKey.' before "
-    "AlarmTopic can say why an imported key cannot serve: the input check does not recognise jsii interface proxies",
-)
 def test_an_imported_key_is_refused_because_cloudwatch_could_not_use_it(env_stack: Any) -> None:
     env = env_stack("prod")
     imported = kms.Key.from_key_arn(env.stack, "Imported", "arn:aws:kms:eu-west-2:333333333333:key/abcd")

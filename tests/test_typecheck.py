@@ -55,6 +55,15 @@ def test_jsii_interfaces_are_checked_by_what_the_object_implements(stack: Stack)
     assert conforms(Duration.seconds(1), Duration) and not conforms(30, Duration)
 
 
+def test_imported_objects_are_checked_by_the_interfaces_behind_their_proxy(stack: Stack) -> None:
+    """An imported key is jsii's InterfaceDynamicProxy, not a class that declares kms.IKey."""
+    imported = kms.Key.from_key_arn(stack, "Imported", "arn:aws:kms:eu-west-2:111111111111:key/abcd")
+    assert type(imported).__name__ == "InterfaceDynamicProxy"
+    assert conforms(imported, kms.IKey)
+    assert not conforms(imported, ec2.IVpc)
+    assert not conforms(imported, sns.ITopic)
+
+
 def test_descriptions_read_as_words() -> None:
     assert describe(int) == "a whole number"
     assert describe(Sequence[str]) == "a list of strings"

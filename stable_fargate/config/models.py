@@ -164,9 +164,9 @@ class ServiceSizing(Model):
     """Task CPU units (256 = a quarter vCPU); the services check the CPU/memory pair."""
     memory_mib: MemoryMib = defaults.DEFAULT_MEMORY_MIB
     """Task memory in MiB."""
-    min_tasks: TaskCount = 1
+    min_tasks: TaskCount = defaults.DEFAULT_MIN_TASKS
     """The fewest tasks scaling keeps."""
-    max_tasks: TaskCount = 2
+    max_tasks: TaskCount = defaults.DEFAULT_MAX_TASKS
     """The most tasks scaling may start; at least min_tasks and at least 1."""
     on_demand_base: TaskCount | None = None
     """Tasks kept on regular Fargate under a Spot strategy; null: the service's default."""
