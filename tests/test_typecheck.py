@@ -57,7 +57,7 @@ def test_jsii_interfaces_are_checked_by_what_the_object_implements(stack: Stack)
 
 def test_imported_objects_are_checked_by_the_interfaces_behind_their_proxy(stack: Stack) -> None:
     """An imported key is jsii's InterfaceDynamicProxy, not a class that declares kms.IKey."""
-    imported = kms.Key.from_key_arn(stack, "Imported", "arn:aws:kms:eu-west-2:111111111111:key/abcd")
+    imported = kms.Key.from_key_arn(stack, "ImportedKeyProxy", "arn:aws:kms:eu-west-2:111111111111:key/abcd")
     assert type(imported).__name__ == "InterfaceDynamicProxy"
     assert conforms(imported, kms.IKey)
     assert not conforms(imported, ec2.IVpc)
