@@ -543,3 +543,92 @@ page says it did (or could not: at its maximum)."""
 DATABASE_CONNECTIONS_ALARM_PERCENT: Final = 90
 """Database connections above 90 % of the proxy's limit page: the budget's assumptions
 (pool sizes, max tasks) no longer hold in practice, before clients queue at the proxy."""
+
+# --- Releases (cdk.json: environments.<env>.release; StableWebService) ------------------
+
+RELEASE_STRATEGY: Final = "rolling"
+"""An environment that declares no release strategy runs rolling deployments: the fastest, and
+what every service can run (a worker has no load balancer to shift traffic with)."""
+
+RELEASE_BAKE_MINUTES: Final = 10
+"""Blue/green, canary and linear keep the old tasks running 10 minutes after all production
+traffic has moved (ECS's ``BakeTimeInMinutes``). A rollback inside that window is a traffic
+shift back to tasks that are already warm, not a new set of tasks; 10 minutes is twice the
+release alarms' worst-case detection (:data:`RELEASE_ALARM_DETECTION_SECONDS`), so a
+release that fails only under full traffic is still caught inside it."""
+
+CANARY_PERCENT: Final = 10.0
+"""A canary takes 10 % of production traffic: a release failing 10 % of its requests fails
+1 % of all requests while it bakes, and at 1000 requests a minute the canary still sees 100,
+five times what its 5xx-rate alarm needs to judge it (``WEB_5XX_MIN_REQUESTS``)."""
+
+CANARY_BAKE_MINUTES: Final = 6
+"""The canary bakes 6 minutes before the rest of the traffic moves: one minute more than the
+release alarms' worst-case detection (:data:`RELEASE_ALARM_DETECTION_SECONDS`, 5 min), so a
+canary that fails is rolled back before it ever takes all traffic."""
+
+LINEAR_STEP_PERCENT: Final = 25.0
+"""A linear release moves a quarter of the traffic a step (ECS's default is 10 %): four steps
+keep the time to full traffic under a quarter of an hour with the step bake below."""
+
+LINEAR_STEP_BAKE_MINUTES: Final = 5
+"""Each linear step bakes 5 minutes (ECS's default is 6): as long as the release alarms'
+worst-case detection, so a step that fails is rolled back before the next one."""
+
+RELEASE_ALARM_ALIGNMENT_SECONDS: Final = 60
+"""A bad release's first minute may be a partial one-minute datapoint that does not breach:
+the worst case counts one period before the first whole breaching datapoint."""
+
+ALARM_DATA_LAG_SECONDS: Final = 60
+"""A one-minute load balancer datapoint reaches the alarm about a minute after its minute ends
+(the same lag the scaling alarms allow for, see ``BURST_COOLDOWN_SECONDS``)."""
+
+ECS_ALARM_REACTION_SECONDS: Final = 60
+"""Amazon ECS documents no time between a deployment alarm entering ALARM and the rollback
+starting; the arithmetic assumes a minute."""
+
+RELEASE_ALARM_DETECTION_SECONDS: Final = (
+    RELEASE_ALARM_ALIGNMENT_SECONDS
+    + WEB_5XX_DATAPOINTS * DEPLOYMENT_ALARM_PERIOD_SECONDS
+    + ALARM_DATA_LAG_SECONDS
+    + ECS_ALARM_REACTION_SECONDS
+)
+"""Worst case from a bad release's first production request to ECS acting on its alarm, with
+the default two one-minute datapoints: 60 + 2 x 60 + 60 + 60 = 300 s. Canary and step bakes
+shorter than this are refused: the bad release would take more traffic before its alarm trips."""
+
+RELEASE_HOOK_SECONDS: Final = 30
+"""The smoke check's share of a release: a cold start in the VPC and one request to each load
+balancer node, each given ``SMOKE_CHECK_REQUEST_TIMEOUT_SECONDS``."""
+
+WEB_TEST_LISTENER_PORT: Final = 9443
+"""Test traffic reaches a release's new tasks on this HTTPS port of the load balancer before any
+production traffic does; the load balancer admits it only from inside the VPC."""
+
+WEB_RELEASE_ALARMS: Final = ("5xx", "latency")
+"""The alarms on each target group's own traffic that roll a blue/green, canary or linear
+release back. The load balancer's alarms see a 10 % canary failing 10 % of its requests as 1 %
+of all requests, below their 5 % threshold; these see the new release's 10 %."""
+
+WEB_RELEASE_LATENCY_STATISTIC: Final = "p95"
+"""The release latency alarm reads each target group's 95th percentile response time ..."""
+
+WEB_RELEASE_LATENCY_SECONDS: Final = 2
+"""... and rolls back above 2 s for two minutes (in minutes with at least
+``WEB_5XX_MIN_REQUESTS`` requests): a release that makes one request in twenty wait over two
+seconds is broken for an API a browser or a payment flow waits on. A service whose normal p95
+is near this passes its own ``release_latency_threshold``."""
+
+SMOKE_CHECK_EXPECTED_STATUS: Final = 200
+"""The smoke check expects 200 unless it declares another status."""
+
+SMOKE_CHECK_REQUEST_TIMEOUT_SECONDS: Final = 5
+"""Each smoke-check request may take 5 s: a health or smoke path slower than that is a finding."""
+
+SMOKE_CHECK_FUNCTION_TIMEOUT_SECONDS: Final = 60
+"""The smoke-check function's own timeout: the EC2 lookup and a request to each of up to
+eight load balancer nodes fit well inside it; a hook that never answers rolls the release back."""
+
+SMOKE_CHECK_MEMORY_MIB: Final = 256
+"""Enough for boto3 and a few HTTPS requests; Lambda gives CPU in proportion to memory, so
+the cold start stays short."""

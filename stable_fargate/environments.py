@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from stable_fargate.config.loader import AppConfig, load_app_config, load_environment
-from stable_fargate.config.models import AccountRegion, DatabaseSizing, EnvironmentSpec, Hotfix, ServiceSizing
+from stable_fargate.config.models import AccountRegion, DatabaseSizing, EnvironmentSpec, Hotfix, Release, ServiceSizing
 from stable_fargate.config.rules import KNOWN_REGIONS
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ __all__ = [
     "DatabaseSizing",
     "EnvironmentSpec",
     "Hotfix",
+    "Release",
     "ServiceSizing",
     "load_app_config",
     "load_environment",

@@ -37,7 +37,9 @@ from stable_fargate.config.messages import config_error
 from stable_fargate.config.rules import (
     AccountId,
     ArrayAsTuple,
+    BakeMinutes,
     Budget,
+    CanaryPercent,
     Cpu,
     DatabaseName,
     DeclaredConnections,
@@ -47,6 +49,7 @@ from stable_fargate.config.rules import (
     IsoDate,
     JsonField,
     KeyName,
+    LinearStepPercent,
     MemoryMib,
     PoolSize,
     Reason,
@@ -62,6 +65,7 @@ from stable_fargate.errors import ConfigError
 V = TypeVar("V")
 
 SecretSource = Literal["secretsmanager", "ssm"]
+ReleaseStrategy = Literal["rolling", "blue_green", "canary", "linear"]
 ParameterType = Literal["string", "integer", "boolean", "url", "duration"]
 DurationUnit = Literal["ms", "s", "m", "h"]
 
@@ -560,6 +564,81 @@ ParameterSetsData = Annotated[Mapping[ServiceName, ParameterSetData], ReadOnly]
 """cdk.json → stable_fargate.parameters: service -> its parameter set."""
 
 
+# --- Releases -------------------------------------------------------------------------------
+
+RELEASE_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType({
+    "rolling": frozenset(),
+    "blue_green": frozenset({"bake_minutes"}),
+    "canary": frozenset({"bake_minutes", "canary_percent", "canary_bake_minutes"}),
+    "linear": frozenset({"bake_minutes", "linear_step_percent", "linear_step_bake_minutes"}),
+})
+"""The fields each strategy reads; a field another strategy reads is refused, not ignored."""
+
+
+class Release(Model):
+    """How an environment releases its web services (cdk.json: ``environments.<env>.release``).
+
+    * ``rolling``: new tasks replace the old in one batch (100/200 %), the deployment circuit
+      breaker and the alarms roll back; every user meets the new release as soon as its tasks
+      pass their health checks.
+    * ``blue_green``: a full set of new (green) tasks starts beside the old, takes test traffic
+      from inside the VPC and a smoke check, then all production traffic; the old tasks keep
+      running for ``bake_minutes`` so a rollback is a traffic shift.
+    * ``canary``: as blue/green, but production traffic moves ``canary_percent`` first, bakes
+      ``canary_bake_minutes``, then the rest.
+    * ``linear``: production traffic moves ``linear_step_percent`` at a time, each step baking
+      ``linear_step_bake_minutes``.
+
+    Ranges are Amazon ECS's (see :mod:`stable_fargate.config.rules`, "Releases").
+    """
+
+    strategy: ReleaseStrategy = defaults.RELEASE_STRATEGY
+    """rolling, blue_green, canary or linear. Default: rolling."""
+    bake_minutes: BakeMinutes = defaults.RELEASE_BAKE_MINUTES
+    """blue_green, canary, linear: minutes the old tasks keep running after all traffic moved (0-1440)."""
+    canary_percent: CanaryPercent = defaults.CANARY_PERCENT
+    """canary: the share of production traffic the canary takes (0.1-100, steps of 0.1)."""
+    canary_bake_minutes: BakeMinutes = defaults.CANARY_BAKE_MINUTES
+    """canary: minutes the canary bakes before the rest of the traffic moves (0-1440)."""
+    linear_step_percent: LinearStepPercent = defaults.LINEAR_STEP_PERCENT
+    """linear: the share of production traffic each step moves (3-100, steps of 0.1)."""
+    linear_step_bake_minutes: BakeMinutes = defaults.LINEAR_STEP_BAKE_MINUTES
+    """linear: minutes each step bakes before the next (0-1440)."""
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        allowed = RELEASE_FIELDS[self.strategy]
+        for name in sorted(self.model_fields_set - allowed - {"strategy"}):
+            readers = [s for s, fields in RELEASE_FIELDS.items() if name in fields]
+            raise RuleError(
+                f"{self.strategy} reads no {name} (it is read by {', '.join(readers)}): remove it, or change the strategy.",
+                field=name, value=getattr(self, name),
+            )
+        minutes = self.release_minutes
+        if minutes > rules.CLOUDFORMATION_MAX_RELEASE_MINUTES:
+            field = "canary_bake_minutes" if self.strategy == "canary" else "linear_step_bake_minutes"
+            raise RuleError(
+                f"CloudFormation refuses a {self.strategy} release whose bake times add up to more than 33 hours "
+                f"({minutes} minutes here): shorten the bakes.",
+                field=field, value=getattr(self, field),
+            )
+        return self
+
+    @property
+    def shifts_traffic(self) -> bool:
+        """Whether the strategy moves traffic between two target groups (all but rolling)."""
+        return self.strategy != "rolling"
+
+    @property
+    def release_minutes(self) -> int:
+        """The bake minutes CloudFormation adds up against its 33-hour limit (0 for rolling)."""
+        if self.strategy == "canary":
+            return self.bake_minutes + self.canary_bake_minutes
+        if self.strategy == "linear":
+            return self.bake_minutes + self.linear_step_bake_minutes * rules.linear_steps(self.linear_step_percent)
+        return self.bake_minutes if self.strategy == "blue_green" else 0
+
+
 # --- Environments -----------------------------------------------------------------------------
 
 
@@ -623,6 +702,8 @@ class EnvironmentSpec(Model):
     """Another environment whose releases this one runs (or older ones, for a rollback)."""
     hotfixes: Annotated[Mapping[ServiceName, Hotfix], ReadOnly] = Field(default_factory=_empty)
     """service -> a release run ahead of promotes_from, with its reason and expiry."""
+    release: Release = Field(default_factory=Release)
+    """How web services release here: rolling (the default), blue_green, canary or linear."""
     registry: SkipJsonSchema[AccountRegion | None] = None
     parameters: SkipJsonSchema[Annotated[Mapping[ServiceName, ResolvedParameters], ReadOnly]] = Field(default_factory=_empty)
 

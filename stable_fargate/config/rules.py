@@ -183,6 +183,54 @@ def smallest_vpc_prefix(az_count: int) -> int:
     return 32 - math.ceil(math.log2(subnet_layout_addresses(az_count)))
 
 
+# --- Releases ---------------------------------------------------------------------------------
+
+ECS_MAX_BAKE_MINUTES: Final = 1440
+"""ECS accepts bake times (``BakeTimeInMinutes``, the canary's and each linear step's) of 0 to
+1440 whole minutes (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CanaryConfiguration.html,
+https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_LinearConfiguration.html)."""
+
+CANARY_PERCENT_RANGE: Final = (0.1, 100.0)
+"""A canary's share of production traffic: multiples of 0.1 from 0.1 to 100 (API_CanaryConfiguration)."""
+
+LINEAR_STEP_PERCENT_RANGE: Final = (3.0, 100.0)
+"""A linear step's share of production traffic: multiples of 0.1 from 3 to 100 (API_LinearConfiguration)."""
+
+CLOUDFORMATION_MAX_RELEASE_MINUTES: Final = 33 * 60
+"""CloudFormation refuses a canary whose BakeTimeInMinutes + CanaryBakeTimeInMinutes, or a linear
+release whose BakeTimeInMinutes + StepBakeTimeInMinutes x steps, exceeds 33 hours (its
+operations time out after 36):
+https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-ecs-service-canaryconfiguration.html,
+https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-ecs-service-linearconfiguration.html"""
+
+
+def linear_steps(step_percent: float) -> int:
+    """The linear steps that are followed by a step bake, as CloudFormation counts them: 100 /
+    step - 1 when the step divides 100, else floor(100 / step) (no bake after the last shift)."""
+    tenths = round(step_percent * 10)
+    return 1000 // tenths - 1 if 1000 % tenths == 0 else 1000 // tenths
+
+
+def _tenths(value: float, low: float, high: float, what: str, source: str) -> float:
+    if not math.isfinite(value) or not low <= value <= high or abs(value * 10 - round(value * 10)) > 1e-9:
+        raise RuleError(f"ECS accepts a {what} of {low:g} to {high:g} % in steps of 0.1 ({source}).")
+    return value
+
+
+def check_canary_percent(value: float) -> float:
+    return _tenths(value, *CANARY_PERCENT_RANGE, "canary share", "API_CanaryConfiguration")
+
+
+def check_linear_step_percent(value: float) -> float:
+    return _tenths(value, *LINEAR_STEP_PERCENT_RANGE, "linear step", "API_LinearConfiguration")
+
+
+def check_bake_minutes(value: int) -> int:
+    if not 0 <= value <= ECS_MAX_BAKE_MINUTES:
+        raise RuleError(f"ECS accepts a bake time of 0 to {ECS_MAX_BAKE_MINUTES} whole minutes (24 h).")
+    return value
+
+
 # --- Images -----------------------------------------------------------------------------------
 
 _SEMVER_CORE = r"(?P<major>0|[1-9][0-9]*)\.(?P<minor>0|[1-9][0-9]*)\.(?P<patch>0|[1-9][0-9]*)"
@@ -491,6 +539,17 @@ Cpu = Annotated[int, Field(ge=FARGATE_MIN_CPU, le=FARGATE_MAX_CPU)]
 MemoryMib = Annotated[int, Field(ge=FARGATE_MIN_MEMORY_MIB, le=FARGATE_MAX_MEMORY_MIB)]
 TaskCount = Annotated[int, Field(ge=0, le=MAX_TASKS_PER_SERVICE)]
 Budget = Annotated[float, Field(gt=0, le=MAX_MONTHLY_BUDGET_USD, allow_inf_nan=False)]
+BakeMinutes = Annotated[int, AfterValidator(check_bake_minutes), Field(json_schema_extra={"minimum": 0, "maximum": ECS_MAX_BAKE_MINUTES})]
+CanaryPercent = Annotated[
+    float,
+    AfterValidator(check_canary_percent),
+    Field(json_schema_extra={"minimum": CANARY_PERCENT_RANGE[0], "maximum": CANARY_PERCENT_RANGE[1]}),
+]
+LinearStepPercent = Annotated[
+    float,
+    AfterValidator(check_linear_step_percent),
+    Field(json_schema_extra={"minimum": LINEAR_STEP_PERCENT_RANGE[0], "maximum": LINEAR_STEP_PERCENT_RANGE[1]}),
+]
 ArrayAsTuple = BeforeValidator(list_as_tuple)
 DatabaseName = Annotated[
     str, AfterValidator(check_database_name), Field(json_schema_extra={"pattern": f"^{DATABASE_NAME_PATTERN.pattern}$"})
