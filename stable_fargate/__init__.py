@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         AppConfig,
         DatabaseSizing,
         EnvironmentSpec,
+        Release,
         ServiceSizing,
         load_app_config,
         pin_availability_zones,
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from stable_fargate.network import HardenedCluster, PlatformKey, PrivateNetwork
     from stable_fargate.parameters import ParameterSet, ParameterSets, ResolvedParameters, SecretRef, load_parameter_sets
     from stable_fargate.services.job import ScheduledJob
-    from stable_fargate.services.web import StableWebService
+    from stable_fargate.services.web import SmokeCheck, StableWebService
     from stable_fargate.services.worker import QueueWorker
 
 _EXPORTS = {
@@ -56,10 +57,12 @@ _EXPORTS = {
     "PostgresAccess": "database",
     "PrivateNetwork": "network",
     "QueueWorker": "services.worker",
+    "Release": "environments",
     "ResolvedParameters": "parameters",
     "ScheduledJob": "services.job",
     "SecretRef": "parameters",
     "ServiceSizing": "environments",
+    "SmokeCheck": "services.web",
     "StableFargateChecks": "checks",
     "StableWebService": "services.web",
     "load_app_config": "environments",
@@ -86,10 +89,12 @@ __all__ = [
     "PostgresAccess",
     "PrivateNetwork",
     "QueueWorker",
+    "Release",
     "ResolvedParameters",
     "ScheduledJob",
     "SecretRef",
     "ServiceSizing",
+    "SmokeCheck",
     "StableFargateChecks",
     "StableWebService",
     "load_app_config",

@@ -89,7 +89,7 @@ def config() -> AppConfig:
 SIZING_FIELDS = frozenset({"cpu", "memory_mib", "min_tasks", "max_tasks", "on_demand_base"})
 """Inputs a test may give a service that belong to the environment's sizing of it."""
 
-ENVIRONMENT_FIELDS = frozenset({"production", "retain_data", "certificate_arn"})
+ENVIRONMENT_FIELDS = frozenset({"production", "retain_data", "certificate_arn", "release"})
 """Inputs a test may give a service that belong to the environment itself."""
 
 

@@ -18,7 +18,7 @@ from aws_cdk.assertions import Match, Template
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from stable_fargate import AccountRegion, ConfigError, StableWebService, pin_availability_zones
+from stable_fargate import AccountRegion, ConfigError, Release, StableWebService, pin_availability_zones
 from stable_fargate.services.web import (
     ECS_EXEC_AGENT_PATHS,
     PATTERNS_ROLLOUT_BATCH_SECONDS,
@@ -59,7 +59,8 @@ def _service(stack: Stack, **overrides: Any) -> StableWebService:
     )
     config = load_config(stack.node.root)  # type: ignore[arg-type]
     (environment,) = [e for e in config.environments if e.account == stack.account]
-    environment, rest = with_overrides(environment, "portfolio-api", overrides)
+    # The construct's own defaults release rolling; tests/test_release_*.py cover the strategies.
+    environment, rest = with_overrides(environment, "portfolio-api", {"release": Release(), **overrides})
     props: dict[str, Any] = {
         "service_name": "portfolio-api",
         "environment": environment,

@@ -298,6 +298,13 @@ class Deployment:
     alarms: tuple[str, ...] = ()
     alarm_rollback: bool = False
     strategy: str = "ROLLING"
+    bake_minutes: int = 0
+    canary_percent: float | None = None
+    canary_bake_minutes: int | None = None
+    linear_step_percent: float | None = None
+    linear_step_bake_minutes: int | None = None
+    lifecycle_stages: tuple[str, ...] = ()
+    """The stages with a lifecycle hook (e.g. POST_TEST_TRAFFIC_SHIFT: a smoke check)."""
 
 
 @dataclass(frozen=True)
@@ -330,6 +337,10 @@ class Service:
     dead_letter_queue: Queue | None = None
     hints: WorkerHints = field(default_factory=WorkerHints)
     latency_alarms: tuple[Alarm, ...] = ()
+    deployment_alarms: tuple[Alarm, ...] = ()
+    """The alarms of this template that ``deployment.alarms`` names."""
+    alternate_target_groups: tuple[str, ...] = ()
+    """Logical ids of the alternate (green) target groups of a blue/green, canary or linear release."""
     account: str | None = None
     region: str | None = None
 
@@ -461,6 +472,7 @@ def _services(source: StackSource, resources: Mapping[str, Mapping[str, Any]]) -
         grace = cfn.integer(props.get("HealthCheckGracePeriodSeconds"))
         metadata = cfn.mapping(cfn.mapping(resources[logical_id].get("Metadata")).get("stable_fargate"))
         kind: ServiceKind = "web" if lbs else "worker" if queue else "service"
+        deployment = _deployment(cfn.mapping(props.get("DeploymentConfiguration")), props)
         found.append(Service(
             name=first or logical_id,
             environment=source.environment,
@@ -481,7 +493,7 @@ def _services(source: StackSource, resources: Mapping[str, Mapping[str, Any]]) -
             desired_count=cfn.integer(props.get("DesiredCount")),
             grace_period=grace if grace is not None else ECS_GRACE_PERIOD_SECONDS,
             grace_period_declared=grace is not None,
-            deployment=_deployment(cfn.mapping(props.get("DeploymentConfiguration")), props),
+            deployment=deployment,
             target_groups=groups,
             scaling=scaling,
             queue=queue,
@@ -492,6 +504,10 @@ def _services(source: StackSource, resources: Mapping[str, Mapping[str, Any]]) -
                 acceptable_latency_seconds=cfn.number(metadata.get("acceptable_latency_seconds")),
             ),
             latency_alarms=tuple(a for a in alarms if queue and _reads(a, "ApproximateAgeOfOldestMessage", queue.logical_id)),
+            deployment_alarms=tuple(a for a in alarms if a.logical_id in deployment.alarms),
+            alternate_target_groups=tuple(
+                t for lb in lbs if (t := cfn.reference(cfn.mapping(lb.get("AdvancedConfiguration")).get("AlternateTargetGroupArn")))
+            ),
             account=source.account,
             region=source.region,
         ))
@@ -587,6 +603,8 @@ def _deployment(config: Mapping[str, Any], props: Mapping[str, Any]) -> Deployme
     alarms = cfn.mapping(config.get("Alarms"))
     alarms_on = bool(cfn.boolean(alarms.get("Enable")))
     controller = cfn.text(cfn.mapping(props.get("DeploymentController")).get("Type")) or "ECS"
+    canary = cfn.mapping(config.get("CanaryConfiguration"))
+    linear = cfn.mapping(config.get("LinearConfiguration"))
     return Deployment(
         minimum_healthy_percent=_or(cfn.integer(config.get("MinimumHealthyPercent")), ECS_MINIMUM_HEALTHY_PERCENT),
         maximum_percent=_or(cfn.integer(config.get("MaximumPercent")), ECS_MAXIMUM_PERCENT),
@@ -595,6 +613,15 @@ def _deployment(config: Mapping[str, Any], props: Mapping[str, Any]) -> Deployme
         alarms=tuple(sorted(r for a in cfn.items(alarms.get("AlarmNames")) if (r := cfn.reference(a) or cfn.text(a)))) if alarms_on else (),
         alarm_rollback=alarms_on and bool(cfn.boolean(alarms.get("Rollback"))),
         strategy=(cfn.text(config.get("Strategy")) or "ROLLING") if controller == "ECS" else controller,
+        bake_minutes=cfn.integer(config.get("BakeTimeInMinutes")) or 0,
+        canary_percent=cfn.number(canary.get("CanaryPercent")),
+        canary_bake_minutes=cfn.integer(canary.get("CanaryBakeTimeInMinutes")),
+        linear_step_percent=cfn.number(linear.get("StepPercent")),
+        linear_step_bake_minutes=cfn.integer(linear.get("StepBakeTimeInMinutes")),
+        lifecycle_stages=tuple(sorted({
+            stage for hook in map(cfn.mapping, cfn.items(config.get("LifecycleHooks")))
+            for item in cfn.items(hook.get("LifecycleStages")) if (stage := cfn.text(item))
+        })),
     )
 
 

@@ -382,6 +382,12 @@ class QueueWorker(_StableService):
             "(pages for every new arrival; OK once arrivals stop).",
             topic=self.alarm_topic,
         )
+        # A release that poisons messages (DLQ arrivals) or stops keeping up (the oldest message
+        # past the acceptable latency) is rolled back while the last good one can still take over.
+        self.service.enable_deployment_alarms(
+            [self.dead_letter_alarm.alarm_name, self.oldest_message_alarm.alarm_name],
+            behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM,
+        )
 
     def allow_producer(self, producer: _StableService, *, url_key: str) -> None:
         """Let ``producer`` (another service of this library) send to this worker's queue: the
