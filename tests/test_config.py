@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from stable_fargate import ConfigError, ResolvedParameters, SecretRef, load_app_config
+from stable_fargate import ConfigError, ResolvedParameters, SecretRef, defaults, load_app_config
 from stable_fargate.config import schema
 from stable_fargate.config.rules import semver_key, shown
 from stable_fargate.drift_guard import declarations_for
@@ -415,3 +415,54 @@ def test_pool_sizes_are_declared_differences_for_the_guard_and_the_cli() -> None
         for env in ("dev", "staging", "prod"):
             assert "env:DB_POOL_MAX" in typed.properties[service][env]
     assert declarations_from_context(data) == typed
+
+
+# --- releases (environments.<env>.release) ----------------------------------------------------
+
+
+def test_an_environment_without_a_release_rolls() -> None:
+    data = block()
+    del data["environments"]["dev"]["release"]
+    assert load(data).environment("dev").release.strategy == "rolling"
+
+
+@pytest.mark.parametrize(
+    ("env", "release", "field", "fix"),
+    [
+        # ECS's documented ranges.
+        ("prod", {"canary_percent": 0}, "canary_percent", "0.1 to 100 % in steps of 0.1"),
+        ("prod", {"canary_percent": 100.5}, "canary_percent", "0.1 to 100 % in steps of 0.1"),
+        ("prod", {"canary_percent": 10.05}, "canary_percent", "steps of 0.1"),
+        ("prod", {"canary_bake_minutes": 1441}, "canary_bake_minutes", "0 to 1440 whole minutes"),
+        ("prod", {"bake_minutes": -1}, "bake_minutes", "0 to 1440 whole minutes"),
+        ("prod", {"canary_bake_minutes": 6.5}, "canary_bake_minutes", "whole number"),
+        ("prod", {"canary_percent": "10"}, "canary_percent", "Give a number"),
+        ("prod", {"strategy": "linear", "linear_step_percent": 2.9}, "linear_step_percent", "3 to 100 %"),
+        # CloudFormation's 33 hours.
+        ("prod", {"canary_bake_minutes": 1440, "bake_minutes": 541}, "canary_bake_minutes", "33 hours"),
+        ("prod", {"strategy": "linear", "linear_step_percent": 10, "linear_step_bake_minutes": 220},
+         "linear_step_bake_minutes", "33 hours"),
+        # A field the strategy does not read.
+        ("dev", {"bake_minutes": 5}, "bake_minutes", "rolling reads no bake_minutes"),
+        ("staging", {"canary_percent": 5}, "canary_percent", "blue_green reads no canary_percent"),
+        ("prod", {"linear_step_percent": 20}, "linear_step_percent", "canary reads no linear_step_percent"),
+        # Unknown strategies and fields.
+        ("prod", {"strategy": "red_black"}, "strategy", "'rolling', 'blue_green', 'canary' or 'linear'"),
+        ("prod", {"canary_bake": 6}, "canary_bake", "Known fields here: strategy, bake_minutes"),
+    ],
+)
+def test_bad_releases_are_refused_with_their_cdk_json_path(env: str, release: dict[str, Any], field: str, fix: str) -> None:
+    data = block()
+    # A new strategy replaces the sample's release; otherwise the fields are added to it.
+    data["environments"][env]["release"] = release if "strategy" in release else {**data["environments"][env]["release"], **release}
+    error = refused(data)
+    assert (error.subject, error.field) == (f"environment {env}", f"environments.{env}.release.{field}")
+    assert fix in error.fix
+
+
+def test_release_ranges_hold_at_their_ends() -> None:
+    data = block()
+    data["environments"]["prod"]["release"] |= {"canary_percent": 0.1, "canary_bake_minutes": 1440, "bake_minutes": 540}
+    assert load(data).environment("prod").release.canary_percent == 0.1
+    data["environments"]["prod"]["release"] = {"strategy": "linear", "linear_step_percent": 100, "linear_step_bake_minutes": 1440}
+    assert load(data).environment("prod").release.release_minutes == defaults.RELEASE_BAKE_MINUTES  # one shift, no step bake
