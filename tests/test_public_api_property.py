@@ -34,6 +34,7 @@ from stable_fargate import (
     PrivateNetwork,
     QueueWorker,
     ScheduledJob,
+    SmokeCheck,
     StableWebService,
     load_app_config,
 )
@@ -111,6 +112,8 @@ def _baseline(world: World) -> dict[str, Callable[[], tuple[Callable[..., Any], 
             "warm_up": Duration.seconds(45), "longest_request": Duration.seconds(30),
             "healthy_threshold": 2, "healthy_http_codes": "200-399", "requests_per_target": 1000,
             "web_acl_rule_groups": ["AWSManagedRulesCommonRuleSet"], "command": ["node", "server.js"],
+            "smoke_check": SmokeCheck("/smoke", 200, ("X-Smoke-Test", "1")), "release_alarms": ["5xx", "latency"],
+            "release_latency_threshold": Duration.seconds(2),
         }),
         "QueueWorker": lambda: (QueueWorker, {
             **shared, "service_name": "portfolio-import", "average_processing_time": Duration.seconds(2),

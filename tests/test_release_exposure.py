@@ -255,3 +255,13 @@ def test_the_read_side_finds_no_rollback_in_aws_ecs_patterns() -> None:
     ((_, rollout),) = _rollouts(PATTERNS_OUT).items()
     assert rollout.strategy == "ROLLING"
     assert rollout.exposure is None and rollout.detected is None and rollout.largest_share == 100
+
+
+def test_the_readme_table_shows_these_figures() -> None:
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    for figure in ("| 733 %·min (7.3 min of all traffic) |", "| 500 %·min (5 min) |", "| **50 %·min (0.5 min)** |",
+                   "| 2 min 20 s | 2 min 50 s | **8 min 50 s** | 4 min 50 s |", "| 2 min 50 s | 13 min 20 s | 19 min 20 s | 9 min 50 s |"):
+        assert figure in readme, figure
+    assert EXPECTED["prod"][1] == 8 * 60 + 50 and EXPECTED["staging"][2] == 13 * 60 + 20

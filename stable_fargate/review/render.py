@@ -8,7 +8,7 @@ from typing import Any
 from stable_fargate.review.alarms import EXTRA_EVALUATION_RANGE
 from stable_fargate.review.diff import ServiceDiff
 from stable_fargate.review.report import Review, WorkerReview
-from stable_fargate.review.rollout import Rollout
+from stable_fargate.review.rollout import FAILING_PERCENT, REQUESTS_PER_MINUTE, Rollout
 
 MAX_DRIFT_ROWS = 40
 """Rows of the environments table shown in the comment (the JSON keeps all of them)."""
@@ -121,7 +121,30 @@ def _rollouts(rollouts: Sequence[Rollout], chart: str | None) -> list[str]:
         out += ["", *warnings]
     if chart:
         out += ["", f"![rollout timeline]({chart})"]
-    return out
+    return out + _releases(rollouts)
+
+
+def _releases(rollouts: Sequence[Rollout]) -> list[str]:
+    out = ["", "### What a release costs", "",
+           f"A bad release fails {FAILING_PERCENT:g} % of its requests at {REQUESTS_PER_MINUTE:g} requests a minute; the "
+           "template's deployment alarms are evaluated on it minute by minute. Exposure: its share of traffic x minutes "
+           "until every request is back on the old release.", ""]
+    rows = [[
+        r.environment, r.service, r.strategy.lower(), "yes" if r.smoke_check else "-",
+        _duration(r.full_traffic), _duration(r.old_tasks_stop),
+        "never" if r.detected is None else f"{_duration(r.detected)} ({r.detecting_alarm})",
+        f"{r.largest_share:g} %" if r.largest_share is not None else "-",
+        "unbounded" if r.exposure is None else f"**{r.exposure:g} %·min**",
+    ] for r in rollouts]
+    return out + _table(["env", "service", "strategy", "smoke check", "full traffic", "old tasks stop", "alarm acts at",
+                         "most traffic", "exposure"], rows)
+
+
+def _duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
 
 
 def _replays(review: Review, charts: Mapping[str, str]) -> list[str]:

@@ -99,7 +99,6 @@ _TARGET_TIMEOUT = Duration.seconds(defaults.TARGET_HEALTH_CHECK_TIMEOUT_SECONDS)
 _LONGEST_REQUEST = Duration.seconds(defaults.WEB_LONGEST_REQUEST_SECONDS)
 _SCALE_OUT_COOLDOWN = Duration.seconds(defaults.SCALE_OUT_COOLDOWN_SECONDS)
 _SCALE_IN_COOLDOWN = Duration.seconds(defaults.SCALE_IN_COOLDOWN_SECONDS)
-_RELEASE_LATENCY = Duration.seconds(defaults.WEB_RELEASE_LATENCY_SECONDS)
 
 
 def time_to_healthy_seconds(*, interval_seconds: float, healthy_threshold: int, timeout_seconds: float) -> float:
@@ -561,7 +560,7 @@ class StableWebService(_StableService):
         canary's failures diluted tenfold). Default: ``defaults.WEB_RELEASE_ALARMS``.
     :param release_latency_threshold: the release latency alarm's threshold on each target
         group's ``defaults.WEB_RELEASE_LATENCY_STATISTIC`` response time, up to the longest
-        request. Default: ``defaults.WEB_RELEASE_LATENCY_SECONDS``.
+        request. Default: ``defaults.WEB_RELEASE_LATENCY_SECONDS``, or the longest request if shorter.
 
     Attributes (beside the shared ones): ``service`` (ecs.FargateService),
     ``load_balancer``, ``load_balancer_security_group``, ``target_group``,
@@ -615,7 +614,7 @@ class StableWebService(_StableService):
         web_acl_rule_groups: Sequence[str] = defaults.WEB_ACL_MANAGED_RULE_GROUPS,
         smoke_check: SmokeCheck | None = None,
         release_alarms: Sequence[str] = defaults.WEB_RELEASE_ALARMS,
-        release_latency_threshold: Duration = _RELEASE_LATENCY,
+        release_latency_threshold: Duration | None = None,
     ) -> None:
         super().__init__(
             scope, construct_id, service_name=service_name, environment=environment, cluster=cluster, key=key,
@@ -830,7 +829,7 @@ class StableWebService(_StableService):
             scale_in_cooldown=in_cooldown,
         )
 
-    def _check_release(self, smoke: SmokeCheck, alarm_kinds: tuple[str, ...], latency: Duration) -> SmokeCheck | None:
+    def _check_release(self, smoke: SmokeCheck, alarm_kinds: tuple[str, ...], latency: Duration | None) -> SmokeCheck | None:
         """The environment's release against what this service can do; returns the smoke check
         a traffic-shifting release runs (None for rolling)."""
         svc, release = self.service_name, self.release
@@ -839,8 +838,12 @@ class StableWebService(_StableService):
         if unknown:
             raise ConfigError(svc, "release_alarms", unknown[0], f"Name release alarms of {', '.join(defaults.WEB_RELEASE_ALARMS)}.")
         self._release_alarm_kinds = tuple(dict.fromkeys(alarm_kinds))
-        threshold = latency.to_seconds(integral=False) if not latency.is_unresolved() else None
-        if threshold is None or not 0 < threshold <= self.timings.longest_request_seconds:
+        longest = self.timings.longest_request_seconds
+        if latency is None:
+            threshold: float | None = min(defaults.WEB_RELEASE_LATENCY_SECONDS, longest)
+        else:
+            threshold = latency.to_seconds(integral=False) if not latency.is_unresolved() else None
+        if threshold is None or not 0 < threshold <= longest:
             raise ConfigError(
                 svc, "release_latency_threshold", f"{threshold:g}s" if threshold is not None else "<token>",
                 f"Give a literal duration above 0 and at most the longest request ({self.timings.longest_request_seconds}s).",
