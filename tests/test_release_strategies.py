@@ -16,8 +16,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
-from stable_fargate import ConfigError, QueueWorker, Release, SmokeCheck, StableWebService
-from stacks.app import load_config, pin_availability_zones
+from stable_fargate import ConfigError, QueueWorker, Release, SmokeCheck, StableWebService, pin_availability_zones
+from stacks.app import load_config
 from tests.conftest import SampleApp, make_app, template_json
 from tests.test_web_service import _service, _stack, _template
 

@@ -176,8 +176,11 @@ def rollout(service: Service, *, task_start_seconds: int = DEFAULT_TASK_START_SE
         batches_low=math.ceil(low / per_low) if per_low else None,
         batches_high=math.ceil(high / per_high) if per_high else None,
         warnings=tuple(warnings),
-        **_release_fields(service, ready=task_start_seconds + warm_up + group.healthy_threshold * group.interval,
-                          drain=group.deregistration_delay).__dict__,
+        **_release_fields(
+            service, drain=group.deregistration_delay,
+            ready=task_start_seconds + warm_up + time_to_healthy(
+                healthy_threshold=group.healthy_threshold, interval=group.interval, timeout=group.timeout),
+        ).__dict__,
     )
 
 
