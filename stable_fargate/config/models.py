@@ -589,7 +589,10 @@ class Release(Model):
     * ``linear``: production traffic moves ``linear_step_percent`` at a time, each step baking
       ``linear_step_bake_minutes``.
 
-    Ranges are Amazon ECS's (see :mod:`stable_fargate.config.rules`, "Releases").
+    Ranges are Amazon ECS's (see :mod:`stable_fargate.config.rules`, "Releases"); the fields are
+    CloudFormation's ``DeploymentConfiguration`` ``Strategy``, ``BakeTimeInMinutes``,
+    ``CanaryConfiguration`` and ``LinearConfiguration``
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-ecs-service-deploymentconfiguration.html).
     """
 
     strategy: ReleaseStrategy = defaults.RELEASE_STRATEGY
