@@ -183,7 +183,8 @@ def _service(index: StackIndex, service_id: str) -> Properties:
     alarms = cfn.mapping(config.get("Alarms"))
     names = sorted(cfn.short_id(r) if (r := cfn.reference(a)) else render(a) for a in cfn.items(alarms.get("AlarmNames")))
     state = _switch(alarms.get("Enable"), alarms.get("Rollback"))
-    out["deployment alarms"] = Property(f"{state}: {len(names)} ({', '.join(names)})" if names and state != "off" else state)
+    # A traffic-shifting release adds alarms on each target group's own traffic.
+    out["deployment alarms"] = Property(f"{state}: {len(names)} ({', '.join(names)})" if names and state != "off" else state, "release")
     out["grace period"] = Property(_or(props.get("HealthCheckGracePeriodSeconds"), aws.ECS_GRACE_PERIOD_SECONDS))
     strategy_items = [cfn.mapping(p) for p in cfn.items(props.get("CapacityProviderStrategy"))]
     if strategy_items:
@@ -244,8 +245,10 @@ def _load_balancing(index: StackIndex, service: Mapping[str, Any]) -> Properties
             alternate = cfn.reference(advanced.get("AlternateTargetGroupArn"))
             if alternate in index.resources:
                 out.update(_target_group(index, alternate, f"alternate {label}", absence="release"))
+                # A listener that reaches the alternate group (the test listener) exists for the
+                # release strategy, even where it also reaches the production group.
                 for listener in _listeners_of(index, alternate):
-                    listeners.setdefault(listener, "release")
+                    listeners[listener] = "release"
     balancers: dict[str, None] = {}
     for listener, absence in sorted(listeners.items()):
         props = index.props(listener) or {}
