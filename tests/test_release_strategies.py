@@ -17,8 +17,9 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
 from stable_fargate import ConfigError, QueueWorker, Release, SmokeCheck, StableWebService, pin_availability_zones
+from stable_fargate.__main__ import main
 from stacks.app import load_config
-from tests.conftest import SampleApp, make_app, template_json
+from tests.conftest import ROOT, SampleApp, make_app, template_json
 from tests.test_web_service import _service, _stack, _template
 
 ALB = "AWS::ElasticLoadBalancingV2"
@@ -338,3 +339,20 @@ def test_a_worker_in_a_canary_environment_still_rolls(tmp_path: Path) -> None:
     (props,) = [s["Properties"] for s in service.values()]
     assert "Strategy" not in props["DeploymentConfiguration"]
     assert props["DeploymentConfiguration"]["Alarms"]["Rollback"] is True
+
+
+def test_the_release_differences_are_declared_drift(sample_app: SampleApp, capsys: pytest.CaptureFixture[str]) -> None:
+    """What the strategies add (the alternate group, the test listener, the hook, the release
+    alarms) differs between the environments because their release data differs: declared."""
+    code = main(["drift", str(sample_app.outdir), "--config", str(ROOT / "cdk.json"), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    (api,) = [s for s in report["services"] if s["service"] == "portfolio-api"]
+    status = {r["property"]: r["status"] for r in api["rows"]}
+    for declared in ("deployment strategy", "deployment alarms", "deployment lifecycle hooks", "deployment canary",
+                     "target group release routing", "alternate target group health check path", "listener 9443/HTTPS TLS policy",
+                     "load balancer listeners"):
+        assert status[declared] == "declared", declared
+    # What both releases share must still match: the production listener's TLS policy, the health check.
+    assert status["listener 443/HTTPS TLS policy"] == "same"
+    assert status["target group health check path"] == "same"
