@@ -178,6 +178,26 @@ GUARDS: dict[str, tuple[Any, str]] = {
     "DATABASE_FREE_STORAGE_ALARM_PERCENT": (10, "autoscaling acts at the same point"),
     "DATABASE_CONNECTIONS_ALARM_PERCENT": (90, "the budget's assumptions no longer hold"),
     # --- the app
+    # --- releases (environments.<env>.release)
+    "RELEASE_STRATEGY": ("rolling", "what every service can run; the default without release data"),
+    "RELEASE_BAKE_MINUTES": (10, "old tasks kept twice the release alarms' 5-minute detection"),
+    "CANARY_PERCENT": (10.0, "a 10 % canary failing 10 % is 1 % of all requests"),
+    "CANARY_BAKE_MINUTES": (6, "one minute more than the alarms' worst-case detection"),
+    "LINEAR_STEP_PERCENT": (25.0, "four steps, full traffic within a quarter of an hour"),
+    "LINEAR_STEP_BAKE_MINUTES": (5, "each step as long as the alarms' detection"),
+    "RELEASE_ALARM_ALIGNMENT_SECONDS": (60, "a partial first minute"),
+    "ALARM_DATA_LAG_SECONDS": (60, "a one-minute datapoint arrives about a minute late"),
+    "ECS_ALARM_REACTION_SECONDS": (60, "undocumented by AWS: a minute assumed"),
+    "RELEASE_ALARM_DETECTION_SECONDS": (300, "60 + 2 x 60 + 60 + 60"),
+    "RELEASE_HOOK_SECONDS": (30, "cold start and one request per load balancer node"),
+    "WEB_TEST_LISTENER_PORT": (9443, "the test listener's HTTPS port, VPC only"),
+    "WEB_RELEASE_ALARMS": (("5xx", "latency"), "each target group's own 5xx rate and latency"),
+    "WEB_RELEASE_LATENCY_STATISTIC": ("p95", "one request in twenty"),
+    "WEB_RELEASE_LATENCY_SECONDS": (2, "slower than 2 s breaks an API a payment flow waits on"),
+    "SMOKE_CHECK_EXPECTED_STATUS": (200, "a good release answers 200"),
+    "SMOKE_CHECK_REQUEST_TIMEOUT_SECONDS": (5, "a smoke path slower than 5 s is a finding"),
+    "SMOKE_CHECK_FUNCTION_TIMEOUT_SECONDS": (60, "a hook that never answers rolls back"),
+    "SMOKE_CHECK_MEMORY_MIB": (256, "boto3 and a few requests; CPU in proportion"),
     "EXPECTED_FEATURE_FLAGS": (
         {
             "@aws-cdk/core:defaultCrossStackReferences": "weak",
