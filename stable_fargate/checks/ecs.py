@@ -146,13 +146,8 @@ def target_group_attribute(group: Resource, key: str) -> Any:
 
 def scalable_targets_of(service: Resource) -> list[Resource]:
     """Scalable targets (in any stack of the app) whose ResourceId names this service."""
-    found = []
-    for target in service.stack.everywhere(SCALABLE_TARGET):
-        if target.get("ScalableDimension") == ECS_SCALABLE_DIMENSION and any(
-            r is service for r in target.stack.targets_in(target.get("ResourceId"))
-        ):
-            found.append(target)
-    return found
+    targets = service.stack.naming(service, (SCALABLE_TARGET,), "ResourceId")
+    return [t for t in targets if t.get("ScalableDimension") == ECS_SCALABLE_DIMENSION]
 
 
 def is_ecs_scalable_target(target: Resource) -> bool:
@@ -160,7 +155,7 @@ def is_ecs_scalable_target(target: Resource) -> bool:
 
 
 def policies_of(target: Resource) -> list[Resource]:
-    return [p for p in target.stack.everywhere(SCALING_POLICY) if p.refers_to(p.get("ScalingTargetId"), target)]
+    return target.stack.naming(target, (SCALING_POLICY,), "ScalingTargetId")
 
 
 def target_of_policy(policy: Resource) -> Resource | None:
@@ -169,7 +164,7 @@ def target_of_policy(policy: Resource) -> Resource | None:
 
 
 def alarms_invoking(policy: Resource) -> list[Resource]:
-    return [a for a in policy.stack.everywhere(ALARM) if a.refers_to(a.get("AlarmActions"), policy)]
+    return policy.stack.naming(policy, (ALARM,), "AlarmActions")
 
 
 def tasks_at_least(service: Resource) -> float | None:

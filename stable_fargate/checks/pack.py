@@ -359,13 +359,25 @@ RULES_BY_TYPE: Mapping[str, tuple[RuleSpec, ...]] = {
 """Which rules check a node of each CloudFormation type (other nodes cost nothing)."""
 
 
+def verdict(spec: RuleSpec, resource: Resource | None, problems: list[str]) -> NagRuleCompliance:
+    """``spec``'s verdict on ``resource``; not applicable when the node is not in the templates
+    or the rule raised (recorded in ``problems``: a throw would become a finding that fails synth)."""
+    if resource is None:
+        return NagRuleCompliance.NOT_APPLICABLE
+    try:
+        return spec.check(resource)
+    except Exception as error:
+        problems.append(f"{spec.id} on {resource!r}: {type(error).__name__}: {error}")
+        return NagRuleCompliance.NOT_APPLICABLE
+
+
 @jsii.implements(IApplyRule)
 class _AppliedRule:
-    """One rule applied to one node, in the shape cdk-nag's ``applyRule`` takes (jsii sees
+    """One rule's verdict on one node, in the shape cdk-nag's ``applyRule`` takes (jsii sees
     only properties, not plain attributes)."""
 
-    def __init__(self, spec: RuleSpec, node: CfnResource, resource: Resource | None, problems: list[str]) -> None:
-        self._spec, self._node, self._resource, self._problems = spec, node, resource, problems
+    def __init__(self, spec: RuleSpec, node: CfnResource, verdict: NagRuleCompliance) -> None:
+        self._spec, self._node, self._verdict = spec, node, verdict
 
     @property
     def node(self) -> CfnResource:
@@ -388,13 +400,7 @@ class _AppliedRule:
         return self._spec.suffix
 
     def rule(self, node: CfnResource) -> NagRuleCompliance:
-        if self._resource is None:
-            return NagRuleCompliance.NOT_APPLICABLE
-        try:
-            return self._spec.check(self._resource)
-        except Exception as error:  # a throw would become a finding that fails synth
-            self._problems.append(f"{self._spec.id} on {self._resource!r}: {type(error).__name__}: {error}")
-            return NagRuleCompliance.NOT_APPLICABLE
+        return self._verdict
 
 
 @dataclass
@@ -435,8 +441,13 @@ class StableFargateChecks(NagPack):
         except Exception as error:  # never let the walk fail: the rules answer not applicable
             self.problems.append(f"{type(error).__name__} while reading a node: {error}")
         for spec in rules:
-            # cast: jsii reads the properties; the protocol's setters are never called.
-            self._apply_rule(cast(IApplyRule, _AppliedRule(spec, node, resource, self.problems)))
+            found = verdict(spec, resource, self.problems)
+            # cdk-nag records only a non-compliant verdict (or acknowledges it): the rules are judged
+            # here first, and only a finding is handed over, since every property cdk-nag reads
+            # from a Python rule is a call from Node.js back into Python (six per rule and node).
+            if found == NagRuleCompliance.NON_COMPLIANT:
+                # cast: jsii reads the properties; the protocol's setters are never called.
+                self._apply_rule(cast(IApplyRule, _AppliedRule(spec, node, found)))
 
     def _resource_of(self, node: CfnResource) -> Resource | None:
         path = node.node.path

@@ -69,3 +69,14 @@ def allows(
                 continue
         return True
     return False
+
+
+def granted_resources(document: Any, action: str) -> list[Any]:
+    """The Resource entries of every Allow statement of ``document`` that grants ``action``:
+    ``allows(document, action, resource=accepts)`` is ``any(accepts(r) for r in ...)`` of them."""
+    found: list[Any] = []
+    for statement in statements(document):
+        if statement.get("Effect") == "Allow" and action_granted(statement, action):
+            named = statement.get("Resource")
+            found.extend(named if isinstance(named, list) else [named])
+    return found

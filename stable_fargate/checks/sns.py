@@ -18,14 +18,9 @@ ALARM_ACTION_PROPERTIES = ("AlarmActions", "OKActions", "InsufficientDataActions
 
 def notifying_alarms(topic: Resource) -> list[Resource]:
     """Alarms anywhere in the app with an action that publishes to ``topic``."""
-    return [
-        alarm for alarm in topic.stack.everywhere(ecs.ALARM, "AWS::CloudWatch::CompositeAlarm")
-        if any(alarm.refers_to(alarm.get(p), topic) for p in ALARM_ACTION_PROPERTIES)
-    ]
+    return topic.stack.naming(topic, (ecs.ALARM, "AWS::CloudWatch::CompositeAlarm"), *ALARM_ACTION_PROPERTIES)
 
 
 def policies_of(topic: Resource) -> list[Resource]:
     """TopicPolicy resources naming the topic in Topics, and inline policies naming it in TopicArn."""
-    found = [p for p in topic.stack.everywhere(TOPIC_POLICY) if p.refers_to(p.get("Topics"), topic)]
-    found += [p for p in topic.stack.everywhere(TOPIC_INLINE_POLICY) if p.refers_to(p.get("TopicArn"), topic)]
-    return found
+    return topic.stack.naming(topic, (TOPIC_POLICY,), "Topics") + topic.stack.naming(topic, (TOPIC_INLINE_POLICY,), "TopicArn")

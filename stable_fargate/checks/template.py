@@ -81,7 +81,12 @@ class StackTemplate:
         return outputs if isinstance(outputs, Mapping) else {}
 
     def of_type(self, *types: str) -> list[Resource]:
-        return [r for r in self.resources.values() if r.type in types]
+        # Rules ask for the same types once per node checked: the answer is kept (a copy is returned).
+        key = "of_type " + ",".join(types)
+        if key not in self.memo:
+            self.memo[key] = [r for r in self.resources.values() if r.type in types]
+        found: list[Resource] = self.memo[key]
+        return list(found)
 
     @property
     def scope(self) -> dict[str, Any]:
@@ -97,6 +102,24 @@ class StackTemplate:
             if stack is not self:
                 found.extend(stack.of_type(*types))
         return found
+
+    def naming(self, other: Resource, types: Sequence[str], *properties: str) -> list[Resource]:
+        """Resources of ``types`` in every stack of the app (this one's first) whose value under
+        any of ``properties`` names ``other``: what ``everywhere`` and ``refers_to`` would find,
+        from an index of the app's references built once (a scan per node checked made a pack
+        run quadratic in the app's resources)."""
+        key = f"naming {','.join(types)} {','.join(properties)}"
+        index: dict[Resource, list[Resource]] | None = self.scope.get(key)
+        if index is None:
+            index = {}
+            for stack in self.app.stacks if self.app is not None else [self]:
+                for resource in stack.of_type(*types):
+                    named = {id(t): t for p in properties for t in stack.targets_in(resource.get(p))}
+                    for target in named.values():
+                        index.setdefault(target, []).append(resource)
+            self.scope[key] = index
+        found = index.get(other, [])
+        return [r for r in found if r.stack is self] + [r for r in found if r.stack is not self]
 
     def shares_account_region(self, other: StackTemplate) -> bool:
         """Whether ``other`` certainly deploys to this stack's account and region (itself, or the
@@ -143,6 +166,7 @@ class AppTemplates:
     def add(self, stack: StackTemplate) -> StackTemplate:
         stack.app = self
         self.stacks.append(stack)
+        self.memo.clear()  # facts about the app (indexes) change with its stacks
         return stack
 
     def cross_stack_value(self, value: Any) -> tuple[StackTemplate, Any] | None:

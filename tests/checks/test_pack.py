@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import stable_fargate
 from stable_fargate.checks import RULES, RULES_BY_ID, StableFargateChecks, rules_markdown
 from stable_fargate.checks import rules as rules_package
-from stable_fargate.checks.pack import _AppliedRule
+from stable_fargate.checks.pack import verdict
 from stable_fargate.checks.template import app_from_templates
 from tests.checks import builders
 from tests.checks.harness import synth_with_plugin
@@ -87,8 +87,7 @@ def test_a_rule_that_raises_is_not_applicable_and_recorded() -> None:
     spec = RULES_BY_ID["SF-QUEUE1"].__class__(**{**RULES_BY_ID["SF-QUEUE1"].__dict__, "module": SimpleNamespace(check=broken)})
     resource = app_from_templates({"S": {"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}}).stacks[0].resources["Q"]
     problems: list[str] = []
-    applied = _AppliedRule(spec, None, resource, problems)  # type: ignore[arg-type]
-    assert applied.rule(None) == NagRuleCompliance.NOT_APPLICABLE  # type: ignore[arg-type]
+    assert verdict(spec, resource, problems) == NagRuleCompliance.NOT_APPLICABLE
     assert problems == ["SF-QUEUE1 on Resource(S/Q AWS::SQS::Queue): KeyError: 'surprise'"]
 
 

@@ -26,38 +26,43 @@ RESOURCE_TYPES = (sqs.QUEUE,)
 
 RECEIVE = "sqs:ReceiveMessage"
 
+POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+
 
 def _role_documents(role: Resource) -> Iterator[tuple[Resource, Any]]:
     """(where, policy document) of every policy attached to ``role`` in the app."""
     for inline in values.as_list(role.get("Policies")):
         yield role, values.dig(inline, "PolicyDocument")
-    for attached in role.stack.everywhere("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
-        if attached.refers_to(attached.get("Roles"), role) or role.refers_to(role.get("ManagedPolicyArns"), attached):
-            yield attached, attached.get("PolicyDocument")
+    attached = role.stack.naming(role, POLICY_TYPES, "Roles")
+    managed = [t for t in role.stack.targets_in(role.get("ManagedPolicyArns")) if t.type in POLICY_TYPES]
+    for found in attached + [m for m in managed if not any(m is a for a in attached)]:
+        yield found, found.get("PolicyDocument")
 
 
-def _role_receives(task_definition: Resource, queue: Resource) -> bool | None:
-    """Whether the task role may receive from ``queue``; None when the role is not readable."""
-    role = task_definition.target(task_definition.get("TaskRoleArn"))
-    if role is None or role.type != "AWS::IAM::Role":
-        return None
-    for where, document in _role_documents(role):
-
-        def names_queue(named: Any, where: Resource = where) -> bool:
-            return where.refers_to(named, queue)
-
-        if policy.allows(document, RECEIVE, resource=names_queue):
-            return True
-    return False
+def _received(task_definition: Resource) -> set[Resource] | None:
+    """What the task role may receive from (the resources its Allow statements for
+    ``sqs:ReceiveMessage`` name); None when the role is not readable. Kept per app: every
+    queue asks about every task definition."""
+    memo: dict[Resource, set[Resource] | None] = task_definition.stack.scope.setdefault("queue2 received", {})
+    if task_definition not in memo:
+        role = task_definition.target(task_definition.get("TaskRoleArn"))
+        found: set[Resource] | None = None
+        if role is not None and role.type == "AWS::IAM::Role":
+            found = set()
+            for where, document in _role_documents(role):
+                for named in policy.granted_resources(document, RECEIVE):
+                    found.update(where.stack.targets_in(named))
+        memo[task_definition] = found
+    return memo[task_definition]
 
 
 def consuming_containers(queue: Resource) -> list[Mapping[str, Any]]:
     found: list[Mapping[str, Any]] = []
     for task_definition in queue.stack.everywhere(ecs.TASK_DEFINITION):
         containers = ecs.containers(task_definition)
-        receives = _role_receives(task_definition, queue)
-        if receives is not None:
-            if receives:
+        received = _received(task_definition)
+        if received is not None:
+            if queue in received:
                 found.extend(containers)
             continue
         found.extend(
