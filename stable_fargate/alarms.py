@@ -23,15 +23,15 @@ new failure instead of once.
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from stable_fargate import _cdk_values as cdk
 from stable_fargate import defaults
 from stable_fargate._typecheck import checked_inputs
 from stable_fargate.errors import ConfigError
@@ -128,7 +128,7 @@ class AlarmTopic(Construct):
 
 
 def _notify(alarm: cloudwatch.Alarm, topic: sns.ITopic) -> cloudwatch.Alarm:
-    action = cw_actions.SnsAction(topic)
+    action = cdk.sns_action(topic)
     alarm.add_alarm_action(action)
     # OK too: the on-call engineer learns when it is over, and the alarm is ready to page again.
     alarm.add_ok_action(action)
@@ -147,7 +147,7 @@ def arrivals_alarm(
     queue that has been empty and idle for six hours). Two one-minute periods with one
     breaching datapoint give DIFF its preceding value inside the evaluated range.
     """
-    period = Duration.seconds(defaults.ALARM_PERIOD_SECONDS)
+    period = cdk.seconds(defaults.ALARM_PERIOD_SECONDS)
     visible = queue.metric_approximate_number_of_messages_visible(period=period, statistic="Maximum")
     arrivals = cloudwatch.MathExpression(
         expression="DIFF(FILL(visible, 0))",
@@ -172,7 +172,7 @@ def sent_messages_alarm(
     scope: Construct, construct_id: str, *, queue: sqs.IQueue, description: str, topic: sns.ITopic
 ) -> cloudwatch.Alarm:
     """Pages in every minute in which ``SendMessage`` put a message in ``queue``, OK after."""
-    sent = queue.metric_number_of_messages_sent(period=Duration.seconds(defaults.ALARM_PERIOD_SECONDS), statistic="Sum")
+    sent = queue.metric_number_of_messages_sent(period=cdk.seconds(defaults.ALARM_PERIOD_SECONDS), statistic="Sum")
     alarm = sent.create_alarm(
         scope,
         construct_id,

@@ -6,13 +6,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from stable_fargate import _cdk_values as cdk
 from stable_fargate import defaults
 from stable_fargate._retention import removal_policy
 from stable_fargate._typecheck import checked_inputs
@@ -233,7 +234,7 @@ class HardenedRepository(Construct):
                     rule_priority=first,
                     description=f"Expire untagged images after {untagged_expiry_days} days",
                     tag_status=ecr.TagStatus.UNTAGGED,
-                    max_image_age=Duration.days(untagged_expiry_days),
+                    max_image_age=cdk.days(untagged_expiry_days),
                 ),
                 ecr.LifecycleRule(
                     rule_priority=first + 1,
@@ -247,7 +248,7 @@ class HardenedRepository(Construct):
                     description=f"Expire release images {release_retention_days} days after their push",
                     tag_status=ecr.TagStatus.TAGGED,
                     tag_prefix_list=[defaults.RELEASE_TAG_PREFIX],
-                    max_image_age=Duration.days(release_retention_days),
+                    max_image_age=cdk.days(release_retention_days),
                 ),
             ],
         )

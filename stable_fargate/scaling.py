@@ -41,7 +41,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Duration, TimeZone
+from aws_cdk import TimeZone
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
@@ -49,6 +49,7 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from stable_fargate import _cdk_values as cdk
 from stable_fargate import defaults
 from stable_fargate.errors import ConfigError
 from stable_fargate.schedules import check_time_zone, parse_cron
@@ -311,7 +312,7 @@ def tasks_needed_tracking(
 
 
 def _queue_metric(queue: sqs.IQueue, metric_name: str, statistic: str) -> cloudwatch.Metric:
-    return queue.metric(metric_name, period=Duration.seconds(defaults.SCALING_PERIOD_SECONDS), statistic=statistic)
+    return queue.metric(metric_name, period=cdk.seconds(defaults.SCALING_PERIOD_SECONDS), statistic=statistic)
 
 
 def _queue_signals(queue: sqs.IQueue) -> dict[str, cloudwatch.IMetric]:
@@ -337,7 +338,7 @@ def _desired(cluster_name: str, service_name: str) -> cloudwatch.Metric:
         namespace=CONTAINER_INSIGHTS_NAMESPACE,
         metric_name="DesiredTaskCount",
         dimensions_map={"ClusterName": cluster_name, "ServiceName": service_name},
-        period=Duration.seconds(defaults.SCALING_PERIOD_SECONDS),
+        period=cdk.seconds(defaults.SCALING_PERIOD_SECONDS),
         statistic="Maximum",
     )
 
@@ -379,7 +380,7 @@ def wake_step_scaling(
         construct_id,
         scaling_target=scalable_target,
         adjustment_type=appscaling.AdjustmentType.EXACT_CAPACITY,
-        cooldown=Duration.seconds(defaults.SCALE_OUT_COOLDOWN_SECONDS),
+        cooldown=cdk.seconds(defaults.SCALE_OUT_COOLDOWN_SECONDS),
         metric_aggregation_type=appscaling.MetricAggregationType.MAXIMUM,
     )
     for band in bands:
@@ -388,7 +389,7 @@ def wake_step_scaling(
         expression=f"IF({NOBODY_CONSUMES}, CEIL(visible / {target}), 0)",
         using_metrics=dict(_queue_signals(queue)),
         label="Tasks to start: messages wait and no task consumes",
-        period=Duration.seconds(defaults.SCALING_PERIOD_SECONDS),
+        period=cdk.seconds(defaults.SCALING_PERIOD_SECONDS),
     )
     alarm = cloudwatch.Alarm(
         scope,
@@ -431,7 +432,7 @@ def burst_step_scaling(
         construct_id,
         scaling_target=scalable_target,
         adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
-        cooldown=Duration.seconds(defaults.BURST_COOLDOWN_SECONDS),
+        cooldown=cdk.seconds(defaults.BURST_COOLDOWN_SECONDS),
         metric_aggregation_type=appscaling.MetricAggregationType.MAXIMUM,
     )
     for step in steps:
@@ -442,7 +443,7 @@ def burst_step_scaling(
         ),
         using_metrics={**_queue_signals(queue), "desired": _desired(cluster_name, service_name)},
         label="Tasks missing to drain the visible backlog within the acceptable latency",
-        period=Duration.seconds(defaults.SCALING_PERIOD_SECONDS),
+        period=cdk.seconds(defaults.SCALING_PERIOD_SECONDS),
     )
     alarm = cloudwatch.Alarm(
         scope,

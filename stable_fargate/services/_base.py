@@ -26,9 +26,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, Size, Token
+from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -36,6 +37,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from stable_fargate import _cdk_values as cdk
 from stable_fargate import defaults
 from stable_fargate._retention import log_retention, removal_policy
 from stable_fargate.alarms import AlarmTopic
@@ -120,9 +122,9 @@ def check_stop_timeout(service: str, seconds: int) -> None:
 def whole_seconds(service: str, field: str, value: Duration, *, minimum: float, maximum: float) -> int | None:
     """``value`` in whole seconds (sub-second values round up), or None for a token; outside
     ``[minimum, maximum]`` seconds it is refused, before the CDK would refuse it less clearly."""
-    if value.is_unresolved():
+    seconds = cdk.duration_seconds(value)
+    if seconds is None:
         return None
-    seconds = value.to_seconds(integral=False)
     if not minimum <= seconds <= maximum:
         raise ConfigError(service, field, f"{seconds:g}s", f"Give {minimum:g} to {maximum:g} seconds.")
     return -int(-seconds // 1)
@@ -137,11 +139,12 @@ class _StableService(Construct):
     Attributes: ``service_name``, ``environment``, ``sizing`` (this service's
     :class:`ServiceSizing` in the environment), ``cluster``, ``vpc``, ``key``, ``alarm_topic``,
     ``image``, ``parameters``, ``subnets``, ``security_group``, ``task_definition``,
-    ``container``, ``log_group``, ``wired_environment`` (the container's environment keys the
-    constructs set themselves, each with who set it: the key is taken).
+    ``task_role`` (the task definition's), ``container``, ``log_group``, ``wired_environment`` (the
+    container's environment keys the constructs set themselves, each with who set it: the key is taken).
     """
 
     task_definition: ecs.FargateTaskDefinition
+    task_role: iam.IRole
     container: ecs.ContainerDefinition
     log_group: logs.LogGroup
     security_group: ec2.ISecurityGroup
@@ -171,7 +174,7 @@ class _StableService(Construct):
         self.environment = environment
         self.sizing: ServiceSizing = environment.sizing(service_name)
         self.cluster = as_cluster(cluster)
-        self.vpc = self.cluster.vpc
+        self.vpc = cluster.vpc if isinstance(cluster, HardenedCluster) else self.cluster.vpc
         self.key = as_key(key)
         self.alarm_topic = as_topic(alarm_topic)
         self.image = image if image is not None else self._release(environment)
@@ -240,10 +243,11 @@ class _StableService(Construct):
             cpu=cpu,
             memory_limit_mib=memory_mib,
             runtime_platform=ecs.RuntimePlatform(
-                cpu_architecture=ecs.CpuArchitecture.of(defaults.CPU_ARCHITECTURE),
-                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+                cpu_architecture=cdk.cpu_architecture(defaults.CPU_ARCHITECTURE), operating_system_family=cdk.linux(),
             ),
         )
+        # Read once: every grant and acknowledgement of the service names it.
+        self.task_role = self.task_definition.task_role
         self.task_definition.add_volume(name="tmp")
         self.log_group = logs.LogGroup(
             self,
@@ -272,7 +276,7 @@ class _StableService(Construct):
                 stream_prefix=service,
                 log_group=self.log_group,
                 mode=LOG_DRIVER_MODE,
-                max_buffer_size=Size.mebibytes(LOG_BUFFER_MIB),
+                max_buffer_size=cdk.mebibytes(LOG_BUFFER_MIB),
             ),
         )
         for name, value in (extra_environment or {}).items():
@@ -282,10 +286,10 @@ class _StableService(Construct):
             ecs.MountPoint(container_path=defaults.TMP_VOLUME_PATH, source_volume="tmp", read_only=False)
         )
         # Findings every hardened task has by design, acknowledged on its own roles and definition.
-        acknowledge_task_roles(self.task_definition, service)
+        acknowledge_task_roles(self.task_definition, self.task_role, service)
 
     def _secret(self, key: str, ref: SecretRef) -> ecs.Secret:
-        if Token.is_unresolved(ref.name):
+        if cdk.is_unresolved(ref.name):
             raise ConfigError(self.service_name, f"secrets.{key}", ref.name, "Give the secret's name as a literal string.")
         if ref.source == "ssm":
             parameter = ssm.StringParameter.from_secure_string_parameter_attributes(

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 
 from aws_cdk import Duration, Stack, TimeZone
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
@@ -21,6 +20,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
+from stable_fargate import _cdk_values as cdk
 from stable_fargate import defaults
 from stable_fargate._retention import log_retention, removal_policy
 from stable_fargate._typecheck import checked_inputs
@@ -29,7 +29,7 @@ from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
 from stable_fargate.parameters import ResolvedParameters
 from stable_fargate.schedules import check_time_zone, parse_cron
-from stable_fargate.services._acks import acknowledge, acknowledge_role_policy
+from stable_fargate.services._acks import acknowledge, acknowledge_all, acknowledge_role_policy, role_policy_finding
 from stable_fargate.services._base import ClusterLike, KeyLike, TopicLike, _StableService, whole_seconds
 
 MAX_RETRY_ATTEMPTS = 185
@@ -127,14 +127,15 @@ class ScheduledJob(_StableService):
         check_time_zone(service, time_zone)
         if not 0 <= retry_attempts <= MAX_RETRY_ATTEMPTS:
             raise ConfigError(service, "retry_attempts", retry_attempts, f"Use 0 to {MAX_RETRY_ATTEMPTS}.")
-        max_event_age = max_event_age or Duration.seconds(defaults.JOB_MAX_EVENT_AGE_SECONDS)
-        stop_timeout = stop_timeout or Duration.seconds(defaults.JOB_STOP_TIMEOUT_SECONDS)
+        max_event_age = max_event_age or cdk.seconds(defaults.JOB_MAX_EVENT_AGE_SECONDS)
+        stop_timeout = stop_timeout or cdk.seconds(defaults.JOB_STOP_TIMEOUT_SECONDS)
         # Whole seconds where a duration reaches CloudFormation (sub-second values round up).
         age = whole_seconds(service, "max_event_age", max_event_age, minimum=MIN_EVENT_AGE_SECONDS, maximum=MAX_EVENT_AGE_SECONDS)
         stop = whole_seconds(service, "stop_timeout", stop_timeout, minimum=2, maximum=defaults.MAX_STOP_TIMEOUT_SECONDS)
-        max_event_age = Duration.seconds(age) if age is not None else max_event_age
-        stop_timeout = Duration.seconds(stop) if stop is not None else stop_timeout
-        runtime = max_runtime.to_seconds(integral=False) if not max_runtime.is_unresolved() else -1
+        max_event_age = cdk.seconds(age) if age is not None else max_event_age
+        stop_timeout = cdk.seconds(stop) if stop is not None else stop_timeout
+        known = cdk.duration_seconds(max_runtime)
+        runtime = -1 if known is None else known
         if not MIN_RUNTIME_SECONDS <= runtime <= MAX_RUNTIME_SECONDS:
             raise ConfigError(
                 service, "max_runtime", "<token>" if runtime < 0 else f"{runtime:g}s",
@@ -160,7 +161,7 @@ class ScheduledJob(_StableService):
             "FailedRuns",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
-            retention_period=Duration.days(defaults.FAILED_RUN_RETENTION_DAYS),
+            retention_period=cdk.days(defaults.FAILED_RUN_RETENTION_DAYS),
             removal_policy=removal_policy(self.environment.retain_data),
         )
         acknowledge(
@@ -232,9 +233,9 @@ class ScheduledJob(_StableService):
                 self, state_id,
                 queue=self.failed_runs,
                 message_body=sfn.TaskInput.from_object(
-                    {"job": service, "execution": sfn.JsonPath.execution_id, "error": error, "cause": cause}
+                    {"job": service, "execution": cdk.json_path_execution_id(), "error": error, "cause": cause}
                 ),
-                result_path=sfn.JsonPath.DISCARD,
+                result_path=cdk.json_path_discard(),
             )
 
         previous = running_tasks("FindRunningRun", "$.previous")
@@ -253,7 +254,7 @@ class ScheduledJob(_StableService):
             assign_public_ip=False,
             security_groups=[self.security_group],
             subnets=self.subnets,
-            task_timeout=sfn.Timeout.duration(Duration.seconds(self.max_runtime_seconds)),
+            task_timeout=sfn.Timeout.duration(cdk.seconds(self.max_runtime_seconds)),
             result_path="$.run",
         )
         # Only a task ECS could not start is retried; a task that ran is never run twice.
@@ -261,10 +262,10 @@ class ScheduledJob(_StableService):
             run.add_retry(
                 errors=list(JOB_START_ERRORS),
                 max_attempts=retry_attempts,
-                interval=Duration.seconds(defaults.JOB_RETRY_INTERVAL_SECONDS),
+                interval=cdk.seconds(defaults.JOB_RETRY_INTERVAL_SECONDS),
                 backoff_rate=defaults.JOB_RETRY_BACKOFF_RATE,
             )
-        stop_each = sfn.Map(self, "StopEachRunningTask", items_path="$.cleanup.taskArns", result_path=sfn.JsonPath.DISCARD)
+        stop_each = sfn.Map(self, "StopEachRunningTask", items_path="$.cleanup.taskArns", result_path=cdk.json_path_discard())
         stop_each.item_processor(
             sfn_tasks.CallAwsService(
                 self, "StopTask",
@@ -315,7 +316,7 @@ class ScheduledJob(_StableService):
             self, "Orchestrator",
             comment=f"{service}: one run at a time, at most {self.max_runtime_seconds}s, failures recorded",
             definition_body=sfn.DefinitionBody.from_chainable(definition),
-            timeout=Duration.seconds(self.max_runtime_seconds + defaults.JOB_ORCHESTRATION_MARGIN_SECONDS),
+            timeout=cdk.seconds(self.max_runtime_seconds + defaults.JOB_ORCHESTRATION_MARGIN_SECONDS),
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
             tracing_enabled=True,
         )
@@ -324,18 +325,17 @@ class ScheduledJob(_StableService):
 
     def _acknowledge_orchestrator(self, machine: sfn.StateMachine) -> None:
         service = self.service_name
-        acknowledge_role_policy(machine.role, service, "orchestrator role (run, list and stop its tasks, record failures)")
-        acknowledge(
-            machine.role,
-            "AwsSolutions-IAM5[Resource::*]",
-            f"{service}'s orchestrator: ecs:ListTasks and the X-Ray and CloudWatch Logs delivery actions have no "
-            "resource-level permissions, and the ecs:runTask.sync integration grants ecs:StopTask and "
-            "ecs:DescribeTasks on task ids that exist only at run time.",
-        )
+        acknowledge_all(machine.role, {
+            **role_policy_finding(service, "orchestrator role (run, list and stop its tasks, record failures)"),
+            "AwsSolutions-IAM5[Resource::*]":
+                f"{service}'s orchestrator: ecs:ListTasks and the X-Ray and CloudWatch Logs delivery actions have no "
+                "resource-level permissions, and the ecs:runTask.sync integration grants ecs:StopTask and "
+                "ecs:DescribeTasks on task ids that exist only at run time.",
+        })
 
     def _failed_run_alarm(self, topic: sns.ITopic) -> cloudwatch.Alarm:
         """Every minute with a failed, timed-out or aborted run, or a new record, breaches."""
-        period = Duration.seconds(defaults.ALARM_PERIOD_SECONDS)
+        period = cdk.seconds(defaults.ALARM_PERIOD_SECONDS)
         machine = self.state_machine
         signal = cloudwatch.MathExpression(
             expression="FILL(failed, 0) + FILL(timedout, 0) + FILL(aborted, 0) + FILL(records, 0)",
@@ -359,6 +359,6 @@ class ScheduledJob(_StableService):
             evaluation_periods=defaults.ALARM_EVALUATION_PERIODS,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        alarm.add_alarm_action(cw_actions.SnsAction(topic))
-        alarm.add_ok_action(cw_actions.SnsAction(topic))
+        alarm.add_alarm_action(cdk.sns_action(topic))
+        alarm.add_ok_action(cdk.sns_action(topic))
         return alarm

@@ -38,7 +38,6 @@ from aws_cdk import (
     Validations,
 )
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
@@ -49,6 +48,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from stable_fargate import _cdk_values as cdk
 from stable_fargate import defaults
 from stable_fargate._retention import log_retention, removal_policy
 from stable_fargate._typecheck import checked_inputs
@@ -94,11 +94,11 @@ _ELB_MAX_INTERVAL_SECONDS = 300
 _CONTAINER_MAX_INTERVAL_SECONDS = 300
 
 # Duration defaults as module-level values (immutable), so signatures show the constant.
-_TARGET_INTERVAL = Duration.seconds(defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS)
-_TARGET_TIMEOUT = Duration.seconds(defaults.TARGET_HEALTH_CHECK_TIMEOUT_SECONDS)
-_LONGEST_REQUEST = Duration.seconds(defaults.WEB_LONGEST_REQUEST_SECONDS)
-_SCALE_OUT_COOLDOWN = Duration.seconds(defaults.SCALE_OUT_COOLDOWN_SECONDS)
-_SCALE_IN_COOLDOWN = Duration.seconds(defaults.SCALE_IN_COOLDOWN_SECONDS)
+_TARGET_INTERVAL = cdk.seconds(defaults.TARGET_HEALTH_CHECK_INTERVAL_SECONDS)
+_TARGET_TIMEOUT = cdk.seconds(defaults.TARGET_HEALTH_CHECK_TIMEOUT_SECONDS)
+_LONGEST_REQUEST = cdk.seconds(defaults.WEB_LONGEST_REQUEST_SECONDS)
+_SCALE_OUT_COOLDOWN = cdk.seconds(defaults.SCALE_OUT_COOLDOWN_SECONDS)
+_SCALE_IN_COOLDOWN = cdk.seconds(defaults.SCALE_IN_COOLDOWN_SECONDS)
 
 
 def time_to_healthy_seconds(*, interval_seconds: float, healthy_threshold: int, timeout_seconds: float) -> float:
@@ -356,7 +356,7 @@ def container_health_timing(warm_up_seconds: int) -> tuple[int, int]:
 
 def _port_text(port: int | float) -> str:
     # A number token must be stringified by the CDK, or it renders as a huge float.
-    return Token.as_string(port) if Token.is_unresolved(port) else str(int(port))
+    return Token.as_string(port) if cdk.is_unresolved(port) else str(int(port))
 
 
 HEALTH_CHECK_PATH = re.compile(r"/[A-Za-z0-9._~/-]{0,1000}(?:\?[A-Za-z0-9._~=&%-]{0,200})?")
@@ -406,7 +406,7 @@ def node_health_command(
 
 
 def check_health_check_path(service: str, path: str) -> None:
-    if Token.is_unresolved(path):
+    if cdk.is_unresolved(path):
         return
     if not HEALTH_CHECK_PATH.fullmatch(path):
         raise ConfigError(
@@ -449,7 +449,7 @@ class SmokeCheck:
 
 def check_smoke_check(service: str, smoke: SmokeCheck) -> None:
     """Refuse what the hook could not send, or should not carry."""
-    if not isinstance(smoke.path, str) or not (Token.is_unresolved(smoke.path) or HEALTH_CHECK_PATH.fullmatch(smoke.path)):
+    if not isinstance(smoke.path, str) or not (cdk.is_unresolved(smoke.path) or HEALTH_CHECK_PATH.fullmatch(smoke.path)):
         raise ConfigError(
             service, "smoke_check.path", smoke.path,
             "Give a plain URL path starting with '/', of letters, digits and . _ ~ / - (and an optional ?query of "
@@ -464,7 +464,7 @@ def check_smoke_check(service: str, smoke: SmokeCheck) -> None:
     if not isinstance(header, tuple) or len(header) != 2 or not all(isinstance(part, str) for part in header):
         raise ConfigError(service, "smoke_check.header", header, 'Give one header as a (name, value) tuple, e.g. ("X-Smoke-Test", "1").')
     name, value = header
-    if Token.is_unresolved(name) or not HEADER_NAME.fullmatch(name):
+    if cdk.is_unresolved(name) or not HEADER_NAME.fullmatch(name):
         raise ConfigError(
             service, "smoke_check.header", name, "Give a header name of letters, digits and - (an HTTP token), e.g. X-Smoke-Test."
         )
@@ -474,16 +474,15 @@ def check_smoke_check(service: str, smoke: SmokeCheck) -> None:
             "A credential must not sit in the function's configuration (anyone who may read the template reads it): "
             "make the smoke path answer without one, or mark smoke requests with a harmless header such as X-Smoke-Test.",
         )
-    if Token.is_unresolved(value) or not HEADER_VALUE.fullmatch(value):
+    if cdk.is_unresolved(value) or not HEADER_VALUE.fullmatch(value):
         raise ConfigError(service, "smoke_check.header", "<value>", "Give a literal value of printable ASCII, at most 256 characters.")
 
 
 def _seconds(value: Duration) -> int | None:
     """Whole seconds of ``value``, or None when it is a token (checks are then skipped)."""
-    if value.is_unresolved():
-        return None
+    seconds = cdk.duration_seconds(value)
     # Sub-second values round up: 500 ms of warm-up is still a warm-up.
-    return math.ceil(value.to_seconds(integral=False))
+    return None if seconds is None else math.ceil(seconds)
 
 
 @dataclass(frozen=True)
@@ -704,7 +703,7 @@ class StableWebService(_StableService):
             ("health_check_grace_period", health_check_grace_period), ("stop_timeout", stop_timeout),
             ("healthy_threshold", healthy_threshold),
         ):
-            if value is not None and (value.is_unresolved() if isinstance(value, Duration) else Token.is_unresolved(value)):
+            if value is not None and (cdk.duration_seconds(value) is None if isinstance(value, Duration) else cdk.is_unresolved(value)):
                 raise ConfigError(
                     svc, name, "<token>", "Give a literal value: the grace period and the rollout timing are derived from it at synth."
                 )
@@ -716,7 +715,7 @@ class StableWebService(_StableService):
                 "longer should answer its health check early and finish warming in the background.",
             )
         check_health_check_path(svc, health_check_path)
-        if not Token.is_unresolved(container_port) and not 1 <= container_port <= 65535:
+        if not cdk.is_unresolved(container_port) and not 1 <= container_port <= 65535:
             raise ConfigError(svc, "container_port", container_port, "Give the port the app listens on, 1 to 65535.")
         interval = _seconds(health_check_interval)
         timeout = _seconds(health_check_timeout)
@@ -729,15 +728,15 @@ class StableWebService(_StableService):
                 svc, "health_check_timeout", f"{timeout}s", f"Give a timeout of at least 2 s and below the interval ({interval}s)."
             )
         for name, value in (("healthy_threshold", healthy_threshold), ("unhealthy_threshold", unhealthy_threshold)):
-            if not Token.is_unresolved(value) and not 2 <= value <= 10:
+            if not cdk.is_unresolved(value) and not 2 <= value <= 10:
                 raise ConfigError(svc, name, value, "ELB accepts a threshold of 2 to 10 checks.")
-        if not Token.is_unresolved(healthy_http_codes) and not HTTP_CODES.fullmatch(healthy_http_codes):
+        if not cdk.is_unresolved(healthy_http_codes) and not HTTP_CODES.fullmatch(healthy_http_codes):
             raise ConfigError(
                 svc, "healthy_http_codes", healthy_http_codes, "Give codes or ranges from 200 to 499, e.g. '200-399' or '200,204'."
             )
-        if not Token.is_unresolved(requests_per_target) and not 1 <= requests_per_target <= 1_000_000:
+        if not cdk.is_unresolved(requests_per_target) and not 1 <= requests_per_target <= 1_000_000:
             raise ConfigError(svc, "requests_per_target", requests_per_target, "Give requests per task per minute, 1 to 1000000.")
-        if not Token.is_unresolved(cpu_target_percent) and not 1 <= cpu_target_percent <= 100:
+        if not cdk.is_unresolved(cpu_target_percent) and not 1 <= cpu_target_percent <= 100:
             raise ConfigError(svc, "cpu_target_percent", cpu_target_percent, "Give a CPU target from 1 to 100 %.")
         # Whole seconds everywhere a duration reaches CloudFormation (sub-second values round up).
         cooldowns = [
@@ -746,7 +745,7 @@ class StableWebService(_StableService):
         ]
         given_cooldowns = (scale_out_cooldown, scale_in_cooldown)
         out_cooldown, in_cooldown = (
-            Duration.seconds(c) if c is not None else given for c, given in zip(cooldowns, given_cooldowns, strict=True)
+            cdk.seconds(c) if c is not None else given for c, given in zip(cooldowns, given_cooldowns, strict=True)
         )
         for group in web_acl_rule_groups:
             if not MANAGED_RULE_GROUP.fullmatch(group):
@@ -785,7 +784,7 @@ class StableWebService(_StableService):
         timeout_s = timeout or defaults.TARGET_HEALTH_CHECK_TIMEOUT_SECONDS
         to_healthy = time_to_healthy_seconds(interval_seconds=interval_s, healthy_threshold=healthy_threshold, timeout_seconds=timeout_s)
         if health_check_grace_period is None:
-            grace = Duration.seconds(
+            grace = cdk.seconds(
                 grace_period_seconds(
                     warm_up_seconds=warm or 0, interval_seconds=interval_s, healthy_threshold=healthy_threshold,
                     timeout_seconds=timeout_s,
@@ -793,7 +792,7 @@ class StableWebService(_StableService):
             )
         else:
             given = _seconds(health_check_grace_period)
-            grace = Duration.seconds(given) if given is not None else health_check_grace_period
+            grace = cdk.seconds(given) if given is not None else health_check_grace_period
             floor = math.ceil((warm or 0) + to_healthy)
             if given is not None and given > MAX_GRACE_SECONDS:
                 raise ConfigError(svc, "health_check_grace_period", f"{given}s", f"ECS accepts at most {MAX_GRACE_SECONDS} s.")
@@ -813,9 +812,9 @@ class StableWebService(_StableService):
             timeout_seconds=timeout_s,
             time_to_healthy_seconds=to_healthy,
             grace=grace,
-            deregistration_delay=Duration.seconds(longest_s),
+            deregistration_delay=cdk.seconds(longest_s),
             longest_request_seconds=longest_s,
-            stop_timeout=Duration.seconds(given_stop if given_stop is not None else longest_s + margin),
+            stop_timeout=cdk.seconds(given_stop if given_stop is not None else longest_s + margin),
             start_period_seconds=start_period,
             container_interval_seconds=container_interval,
             rollout_batch_seconds=rollout_batch_seconds(
@@ -823,8 +822,8 @@ class StableWebService(_StableService):
                 health_check_timeout_seconds=timeout_s, deregistration_delay_seconds=longest_s, warm_up_seconds=warm or 0,
             ),  # task start + warm-up + time to healthy + drain
             ready_seconds=math.ceil(defaults.ROLLOUT_TASK_START_SECONDS + (warm or 0) + to_healthy),
-            health_check_interval=Duration.seconds(interval_s),
-            health_check_timeout=Duration.seconds(timeout_s),
+            health_check_interval=cdk.seconds(interval_s),
+            health_check_timeout=cdk.seconds(timeout_s),
             scale_out_cooldown=out_cooldown,
             scale_in_cooldown=in_cooldown,
         )
@@ -842,7 +841,7 @@ class StableWebService(_StableService):
         if latency is None:
             threshold: float | None = min(defaults.WEB_RELEASE_LATENCY_SECONDS, longest)
         else:
-            threshold = latency.to_seconds(integral=False) if not latency.is_unresolved() else None
+            threshold = cdk.duration_seconds(latency)
         if threshold is None or not 0 < threshold <= longest:
             raise ConfigError(
                 svc, "release_latency_threshold", f"{threshold:g}s" if threshold is not None else "<token>",
@@ -894,10 +893,10 @@ class StableWebService(_StableService):
             command=command,
             health_check=ecs.HealthCheck(
                 command=health,
-                start_period=Duration.seconds(self.timings.start_period_seconds),
-                interval=Duration.seconds(self.timings.container_interval_seconds),
+                start_period=cdk.seconds(self.timings.start_period_seconds),
+                interval=cdk.seconds(self.timings.container_interval_seconds),
                 retries=defaults.CONTAINER_HEALTH_CHECK_RETRIES,
-                timeout=Duration.seconds(defaults.CONTAINER_HEALTH_CHECK_TIMEOUT_SECONDS),
+                timeout=cdk.seconds(defaults.CONTAINER_HEALTH_CHECK_TIMEOUT_SECONDS),
             ),
         )
         if execute_command:
@@ -924,8 +923,8 @@ class StableWebService(_StableService):
             self, "LoadBalancerSecurityGroup", vpc=vpc,
             description=f"{svc} load balancer: HTTPS, and HTTP only to redirect", allow_all_outbound=False,
         )
-        self.load_balancer_security_group.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS from clients")
-        self.load_balancer_security_group.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(80), "HTTP, redirected to HTTPS")
+        self.load_balancer_security_group.add_ingress_rule(cdk.any_ipv4(), cdk.tcp(443), "HTTPS from clients")
+        self.load_balancer_security_group.add_ingress_rule(cdk.any_ipv4(), cdk.tcp(80), "HTTP, redirected to HTTPS")
         Validations.of(self.load_balancer_security_group).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-EC23",
@@ -939,7 +938,7 @@ class StableWebService(_StableService):
             security_group=self.load_balancer_security_group,
             drop_invalid_header_fields=True,
             deletion_protection=self.environment.production,
-            idle_timeout=Duration.seconds(max(defaults.WEB_IDLE_TIMEOUT_SECONDS, self.timings.longest_request_seconds + 5)),
+            idle_timeout=cdk.seconds(max(defaults.WEB_IDLE_TIMEOUT_SECONDS, self.timings.longest_request_seconds + 5)),
         )
         self.access_log_bucket = self._access_log_bucket(retain)
         self.load_balancer.log_access_logs(self.access_log_bucket, prefix=svc)
@@ -1005,7 +1004,7 @@ class StableWebService(_StableService):
         # Test traffic reaches new releases from inside the VPC only (the VPC's declared network:
         # nag rules cannot read a security-group rule built from a token).
         self.load_balancer_security_group.add_ingress_rule(
-            ec2.Peer.ipv4(self.environment.vpc_cidr), ec2.Port.tcp(port), "Test traffic to a new release, from inside the VPC only"
+            ec2.Peer.ipv4(self.environment.vpc_cidr), cdk.tcp(port), "Test traffic to a new release, from inside the VPC only"
         )
         self.test_rule = self._release_rule("TestRule", self.test_listener, groups)
 
@@ -1041,10 +1040,11 @@ class StableWebService(_StableService):
                     self._release_latency_alarm(f"{name}ReleaseLatencyAlarm", group, latency_seconds) for name, group in groups
                 )
             alarms += [alarm for pair in self.release_alarms.values() for alarm in pair]
+        notify = cdk.sns_action(self.alarm_topic)
         for alarm in alarms:
-            alarm.add_alarm_action(cw_actions.SnsAction(self.alarm_topic))
+            alarm.add_alarm_action(notify)
             # OK too: the on-call engineer learns when it is over, and the alarm can page again.
-            alarm.add_ok_action(cw_actions.SnsAction(self.alarm_topic))
+            alarm.add_ok_action(notify)
         self.deployment_alarms = tuple(alarms)
 
     # --- Service: 100/200, circuit breaker and alarms that roll back -----------------------
@@ -1171,7 +1171,7 @@ class StableWebService(_StableService):
     def _acknowledge_task_findings(self, execute_command: bool) -> None:
         # The base acknowledges what every hardened task has; ECS Exec adds its own policy.
         if execute_command:
-            Validations.of(self.task_definition.task_role).acknowledge(
+            Validations.of(self.task_role).acknowledge(
                 Acknowledgment(
                     id="AwsSolutions-IAM5[Resource::*]",
                     reason="ECS Exec's ssmmessages channel actions have no resource-level permissions.",
@@ -1189,14 +1189,14 @@ class StableWebService(_StableService):
             encryption=s3.BucketEncryption.S3_MANAGED,
             enforce_ssl=True,
             versioned=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            block_public_access=cdk.block_all(),
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ExpireAccessLogs",
-                    expiration=Duration.days(defaults.WEB_ACCESS_LOG_RETENTION_DAYS),
-                    noncurrent_version_expiration=Duration.days(defaults.WEB_ACCESS_LOG_NONCURRENT_DAYS),
-                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                    expiration=cdk.days(defaults.WEB_ACCESS_LOG_RETENTION_DAYS),
+                    noncurrent_version_expiration=cdk.days(defaults.WEB_ACCESS_LOG_NONCURRENT_DAYS),
+                    abort_incomplete_multipart_upload_after=cdk.days(1),
                 )
             ],
             removal_policy=removal_policy(retain),
@@ -1275,7 +1275,7 @@ class StableWebService(_StableService):
         return acl
 
     def _deployment_alarms(self, grace: Duration, *, load_balancer_wide: bool) -> tuple[cloudwatch.Alarm, cloudwatch.Alarm]:
-        period = Duration.seconds(defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS)
+        period = cdk.seconds(defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS)
         lb_metrics = self.load_balancer.metrics
         if load_balancer_wide:
             # Two target groups take turns: the load balancer's own counts cover both.
@@ -1310,7 +1310,7 @@ class StableWebService(_StableService):
         return five_xx, self._unhealthy_hosts_alarm("UnhealthyHostsAlarm", self.target_group)
 
     def _unhealthy_hosts_alarm(self, construct_id: str, group: elbv2.ApplicationTargetGroup) -> cloudwatch.Alarm:
-        period = Duration.seconds(defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS)
+        period = cdk.seconds(defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS)
         grace_seconds = _seconds(self.timings.grace) or 0
         datapoints = math.ceil(grace_seconds / defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS) + 1
         return group.metrics.unhealthy_host_count(period=period, statistic="Maximum").create_alarm(
@@ -1329,7 +1329,7 @@ class StableWebService(_StableService):
         group that is not serving production, so the two groups take turns holding it: one such
         alarm per group watches every release, at its own rate however small its share (a 10 %
         canary failing 10 % of its requests is 10 % here, 1 % at the load balancer)."""
-        period = Duration.seconds(defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS)
+        period = cdk.seconds(defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS)
         rate = cloudwatch.MathExpression(
             expression=f"IF(requests >= {defaults.WEB_5XX_MIN_REQUESTS}, 100 * FILL(errors, 0) / requests, 0)",
             using_metrics={
@@ -1353,7 +1353,7 @@ class StableWebService(_StableService):
     def _release_latency_alarm(self, construct_id: str, group: elbv2.ApplicationTargetGroup, threshold: float) -> cloudwatch.Alarm:
         """One target group's response time (``defaults.WEB_RELEASE_LATENCY_STATISTIC``), in
         minutes with enough requests for a percentile to mean something."""
-        period = Duration.seconds(defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS)
+        period = cdk.seconds(defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS)
         statistic = defaults.WEB_RELEASE_LATENCY_STATISTIC
         latency = cloudwatch.MathExpression(
             expression=f"IF(requests >= {defaults.WEB_5XX_MIN_REQUESTS}, latency, 0)",

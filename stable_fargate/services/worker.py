@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from aws_cdk import CfnOutput, Duration, Fn, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from stable_fargate import _cdk_values as cdk
 from stable_fargate import defaults, scaling
 from stable_fargate._retention import removal_policy
 from stable_fargate._typecheck import checked_inputs
@@ -24,7 +24,7 @@ from stable_fargate.config.models import EnvironmentSpec
 from stable_fargate.errors import ConfigError
 from stable_fargate.images import ImageRef
 from stable_fargate.parameters import ResolvedParameters
-from stable_fargate.services._acks import acknowledge, nag_flatten
+from stable_fargate.services._acks import acknowledge_all, nag_flatten
 from stable_fargate.services._base import ClusterLike, KeyLike, TopicLike, _StableService
 
 KEY_NAME = rules.KEY_NAME_PATTERN
@@ -92,9 +92,9 @@ threshold must stay inside CloudWatch's one-day evaluation window."""
 
 
 def _positive_seconds(service: str, field: str, value: Duration) -> float:
-    if value.is_unresolved():
+    seconds = cdk.duration_seconds(value)
+    if seconds is None:
         raise ConfigError(service, field, "<token>", "Give a literal duration: the scaling targets are computed from it at synth.")
-    seconds = value.to_seconds(integral=False)
     if seconds <= 0:
         raise ConfigError(service, field, f"{seconds:g}s", "Give a positive duration.")
     return seconds
@@ -172,11 +172,11 @@ class QueueWorker(_StableService):
                            uses_task_protection)
         self._build_queues()
         self._build_task(
-            stop_timeout=Duration.seconds(self.stop_timeout_seconds),
+            stop_timeout=cdk.seconds(self.stop_timeout_seconds),
             command=command,
             extra_environment={QUEUE_URL_KEY: self.queue.queue_url},
         )
-        self.queue.grant_consume_messages(self.task_definition.task_role)
+        self.queue.grant_consume_messages(self.task_role)
         self._build_service(security_group)
         self._grant_task_protection()
         self._build_scaling(warm_windows)
@@ -256,7 +256,7 @@ class QueueWorker(_StableService):
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=self.key,
             enforce_ssl=True,
-            retention_period=Duration.days(defaults.DLQ_RETENTION_DAYS),
+            retention_period=cdk.days(defaults.DLQ_RETENTION_DAYS),
             removal_policy=removal,
         )
         self.queue = sqs.Queue(
@@ -265,9 +265,9 @@ class QueueWorker(_StableService):
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=self.key,
             enforce_ssl=True,
-            visibility_timeout=Duration.seconds(self.visibility_timeout_seconds),
-            receive_message_wait_time=Duration.seconds(defaults.QUEUE_RECEIVE_WAIT_SECONDS),
-            retention_period=Duration.days(defaults.QUEUE_RETENTION_DAYS),
+            visibility_timeout=cdk.seconds(self.visibility_timeout_seconds),
+            receive_message_wait_time=cdk.seconds(defaults.QUEUE_RECEIVE_WAIT_SECONDS),
+            retention_period=cdk.days(defaults.QUEUE_RETENTION_DAYS),
             dead_letter_queue=sqs.DeadLetterQueue(
                 max_receive_count=defaults.QUEUE_MAX_RECEIVE_COUNT, queue=self.dead_letter_queue
             ),
@@ -357,7 +357,7 @@ class QueueWorker(_StableService):
 
     def _build_alarms(self) -> None:
         service, latency = self.service_name, self.acceptable_latency_seconds
-        period = Duration.seconds(defaults.ALARM_PERIOD_SECONDS)
+        period = cdk.seconds(defaults.ALARM_PERIOD_SECONDS)
         self.oldest_message_alarm = cloudwatch.Alarm(
             self,
             "OldestMessageAlarm",
@@ -372,8 +372,8 @@ class QueueWorker(_StableService):
             evaluation_periods=defaults.ALARM_EVALUATION_PERIODS,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        self.oldest_message_alarm.add_alarm_action(cw_actions.SnsAction(self.alarm_topic))
-        self.oldest_message_alarm.add_ok_action(cw_actions.SnsAction(self.alarm_topic))
+        self.oldest_message_alarm.add_alarm_action(cdk.sns_action(self.alarm_topic))
+        self.oldest_message_alarm.add_ok_action(cdk.sns_action(self.alarm_topic))
         self.dead_letter_alarm = arrivals_alarm(
             self,
             "DeadLetterAlarm",
@@ -420,16 +420,15 @@ class QueueWorker(_StableService):
                 f"{url_key} is already {producer.wired_environment[url_key]}; give {self.service_name}'s queue URL a key "
                 "of its own.",
             )
-        self.queue.grant_send_messages(producer.task_definition.task_role)
+        self.queue.grant_send_messages(producer.task_role)
         producer.container.add_environment(url_key, self.queue.queue_url)
         producer.wired_environment[url_key] = f"set to {self.service_name}'s queue URL"
-        for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
-            acknowledge(
-                producer.task_definition.task_role,
-                f"AwsSolutions-IAM5[Action::{action}]",
+        acknowledge_all(producer.task_role, {
+            f"AwsSolutions-IAM5[Action::{action}]":
                 f"{producer.service_name} sends to {self.service_name}'s KMS-encrypted queue; CDK's grant names this one "
-                "key, and SQS needs the data-key actions to encrypt each message.",
-            )
+                "key, and SQS needs the data-key actions to encrypt each message."
+            for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*")
+        })
         self.producers = (*self.producers, producer.service_name)
 
     def _grant_task_protection(self) -> None:
@@ -448,17 +447,13 @@ class QueueWorker(_StableService):
             self,
             "TaskProtectionPolicy",
             statements=[iam.PolicyStatement(actions=list(TASK_PROTECTION_ACTIONS), resources=[tasks])],
-            roles=[self.task_definition.task_role],
+            roles=[self.task_role],
         )
-        acknowledge(
-            self.task_protection_policy,
-            "PCI.DSS.321-IAMNoInlinePolicy",
-            f"{self.service_name}'s task-protection policy names this one service's cluster and is attached to "
-            "this task role alone.",
-        )
-        acknowledge(
-            self.task_protection_policy,
-            f"AwsSolutions-IAM5[Resource::{nag_flatten(stack, tasks)}]",
-            f"{self.service_name} protects its own task from scale-in while it processes a message; task ids are "
-            "only known at run time, so the grant covers the tasks of this service's cluster and nothing else.",
-        )
+        acknowledge_all(self.task_protection_policy, {
+            "PCI.DSS.321-IAMNoInlinePolicy":
+                f"{self.service_name}'s task-protection policy names this one service's cluster and is attached to "
+                "this task role alone.",
+            f"AwsSolutions-IAM5[Resource::{nag_flatten(stack, tasks)}]":
+                f"{self.service_name} protects its own task from scale-in while it processes a message; task ids are "
+                "only known at run time, so the grant covers the tasks of this service's cluster and nothing else.",
+        })
