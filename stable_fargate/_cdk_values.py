@@ -17,6 +17,7 @@ from aws_cdk import Duration, Size, Token
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
@@ -68,6 +69,12 @@ def sns_action(topic: sns.ITopic) -> cw_actions.SnsAction:
     if topic not in _SNS_ACTIONS:
         _SNS_ACTIONS[topic] = cw_actions.SnsAction(topic)
     return _SNS_ACTIONS[topic]
+
+
+@functools.cache
+def account_principal(account: str) -> iam.AccountPrincipal:
+    """One principal per account: it holds nothing but the account."""
+    return iam.AccountPrincipal(account)
 
 
 @functools.cache

@@ -255,7 +255,7 @@ class HardenedRepository(Construct):
         self.repository.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="PullFromEnvironmentAccounts",
-                principals=[iam.AccountPrincipal(a) for a in dict.fromkeys(pull_accounts)],
+                principals=[cdk.account_principal(a) for a in dict.fromkeys(pull_accounts)],
                 actions=list(PULL_ACTIONS),
             )
         )

@@ -38,6 +38,7 @@ and reasoned about without a template.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -315,14 +316,20 @@ def _queue_metric(queue: sqs.IQueue, metric_name: str, statistic: str) -> cloudw
     return queue.metric(metric_name, period=cdk.seconds(defaults.SCALING_PERIOD_SECONDS), statistic=statistic)
 
 
+_SIGNALS: weakref.WeakKeyDictionary[sqs.IQueue, dict[str, cloudwatch.IMetric]] = weakref.WeakKeyDictionary()
+
+
 def _queue_signals(queue: sqs.IQueue) -> dict[str, cloudwatch.IMetric]:
-    """The SQS metrics the wake and burst alarms read: all published for an active queue."""
-    return {
-        "visible": _queue_metric(queue, "ApproximateNumberOfMessagesVisible", "Maximum"),
-        "inflight": _queue_metric(queue, "ApproximateNumberOfMessagesNotVisible", "Maximum"),
-        "received": _queue_metric(queue, "NumberOfMessagesReceived", "Sum"),
-        "empty": _queue_metric(queue, "NumberOfEmptyReceives", "Sum"),
-    }
+    """The SQS metrics the wake and burst alarms read: all published for an active queue.
+    Made once per queue (a metric is an immutable value; both alarms read the same four)."""
+    if queue not in _SIGNALS:
+        _SIGNALS[queue] = {
+            "visible": _queue_metric(queue, "ApproximateNumberOfMessagesVisible", "Maximum"),
+            "inflight": _queue_metric(queue, "ApproximateNumberOfMessagesNotVisible", "Maximum"),
+            "received": _queue_metric(queue, "NumberOfMessagesReceived", "Sum"),
+            "empty": _queue_metric(queue, "NumberOfEmptyReceives", "Sum"),
+        }
+    return dict(_SIGNALS[queue])
 
 
 NOBODY_CONSUMES = "visible > 0 AND inflight == 0 AND (FILL(received, 0) + FILL(empty, 0)) == 0"

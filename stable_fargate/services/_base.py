@@ -224,7 +224,9 @@ class _StableService(Construct):
         cpu, memory_mib = self.sizing.cpu, self.sizing.memory_mib
         check_fargate_size(service, cpu, memory_mib)
         self.image.checked_for(service)
-        check_stop_timeout(service, int(stop_timeout.to_seconds()))
+        known = cdk.duration_seconds(stop_timeout)
+        whole = int(known) if known is not None and float(known).is_integer() else int(stop_timeout.to_seconds())
+        check_stop_timeout(service, whole)
         plain = dict(self.parameters.plain)
         check_plain_environment(service, plain)
         for name in extra_environment or {}:
