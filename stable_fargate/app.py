@@ -56,7 +56,14 @@ CLOUDFORMATION_RESOURCE_LIMIT = 500
 
 RESOURCE_WARNING_SHARE = 0.8
 """Synth warns when a stack holds this share of the limit (400 resources): the next few
-services would not fit, and splitting a stack later moves resources (README: splitting stacks)."""
+services would not fit, and splitting a stack later moves resources (README: splitting stacks).
+At 63 resources per (web service, worker, job) triple, six triples stay below it, a seventh
+warns, and an eighth passes 500, where the CDK refuses to synthesize the stack."""
+
+RESOURCES_PER_SERVICE = {"StableWebService": 25, "QueueWorker": 21, "ScheduledJob": 16}
+"""What each service adds to its stack with the defaults (a producer's first grant adds its
+task role's policy: one more), measured from synthesized templates and pinned by
+tests/test_resource_counts.py; the warning quotes them."""
 
 DEFAULT_PACKS: tuple[str, ...] = ("AwsSolutions", "PCI.DSS.321", "StableFargate")
 """The nag packs an app gets unless it says otherwise."""
@@ -169,12 +176,14 @@ class StableApp(App):
 def resource_warnings(assembly: cx_api.CloudAssembly) -> list[str]:
     """One line per stack holding at least :data:`RESOURCE_WARNING_SHARE` of the limit."""
     lines = []
+    sizes = ", ".join(f"a {name} adds {count}" for name, count in RESOURCES_PER_SERVICE.items())
     for stack in assembly.stacks_recursively:
         count = len(stack.template.get("Resources", {}))
         if count >= RESOURCE_WARNING_SHARE * CLOUDFORMATION_RESOURCE_LIMIT:
             lines.append(
                 f"{stack.hierarchical_id} has {count} resources of CloudFormation's {CLOUDFORMATION_RESOURCE_LIMIT}: "
-                "split it before it grows (README: 'Splitting stacks'; about 60 resources per service)."
+                f"split it before it grows (README: 'Splitting stacks'; {sizes}; past {CLOUDFORMATION_RESOURCE_LIMIT} the CDK "
+                "refuses to synthesize the stack)."
             )
     return lines
 

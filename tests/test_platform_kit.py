@@ -444,6 +444,7 @@ def test_synth_checked_warns_from_400_resources_in_a_stack(tmp_path: Path, capsy
     assert [len(template_json(s)["Resources"]) for s in (big, almost)] == [400, 399]
     (line,) = resource_warnings(assembly)
     assert line.startswith("Prod/Big has 400 resources of CloudFormation's 500: split it")
+    assert "a StableWebService adds 25, a QueueWorker adds 21, a ScheduledJob adds 16" in line
     assert capsys.readouterr().err == f"stable_fargate: {line}\n"
 
 
