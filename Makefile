@@ -17,7 +17,7 @@ export CDK_DISABLE_VERSION_CHECK := true
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: setup wheel synth test lint typecheck lint-templates pytest bench bench-review mutants snapshots drift review review-docs schema clean
+.PHONY: setup wheel synth test lint typecheck lint-templates pytest bench bench-scale bench-review mutants snapshots drift review review-docs schema clean
 
 $(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,12 @@ drift: synth
 
 bench: setup
 	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench_scale.py
+
+# Synth at scale: 0, 10 and 30 (web service, worker, job) triples per environment, the library
+# against the same topology on aws_ecs_patterns, and what the nag packs and guards cost (README: At scale).
+bench-scale: setup
+	$(BIN)/python scripts/bench_scale.py
 
 bench-review: setup
 	$(BIN)/python scripts/bench_review.py
