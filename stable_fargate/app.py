@@ -178,7 +178,9 @@ def resource_warnings(assembly: cx_api.CloudAssembly) -> list[str]:
     lines = []
     sizes = ", ".join(f"a {name} adds {count}" for name, count in RESOURCES_PER_SERVICE.items())
     for stack in assembly.stacks_recursively:
-        count = len(stack.template.get("Resources", {}))
+        # Read from the file the CDK wrote: ``stack.template`` carries the whole template across jsii.
+        template = json.loads(Path(stack.template_full_path).read_text(encoding="utf-8"))
+        count = len(template.get("Resources", {}))
         if count >= RESOURCE_WARNING_SHARE * CLOUDFORMATION_RESOURCE_LIMIT:
             lines.append(
                 f"{stack.hierarchical_id} has {count} resources of CloudFormation's {CLOUDFORMATION_RESOURCE_LIMIT}: "

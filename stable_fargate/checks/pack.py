@@ -425,6 +425,7 @@ class StableFargateChecks(NagPack):
         self._pack_name = PACK_NAME
         self._assembly: _Assembly | None = None
         self._seen: set[str] = set()
+        self._stack_paths: dict[Stack, str] = {}
         self.problems: list[str] = []
         """Errors a rule met (and answered not applicable), and stacks without a template."""
 
@@ -450,13 +451,17 @@ class StableFargateChecks(NagPack):
                 self._apply_rule(cast(IApplyRule, _AppliedRule(spec, node, found)))
 
     def _resource_of(self, node: CfnResource) -> Resource | None:
-        path = node.node.path
-        if path in self._seen:  # a second walk (another synth of the app): read the new templates
-            self._assembly, self._seen = None, set()
-        self._seen.add(path)
+        # Every read below is a call into jsii: a node is known by its jsii reference, which
+        # needs none, and a stack's path is asked once.
+        identity = _identity(node)
+        if identity in self._seen:  # a second walk (another synth of the app): read the new templates
+            self._assembly, self._seen, self._stack_paths = None, set(), {}
+        self._seen.add(identity)
         stack = Stack.of(node)
+        if stack not in self._stack_paths:
+            self._stack_paths[stack] = stack.node.path
         assembly = self._assembly or self._read_assembly(node)
-        template = assembly.stacks.get(stack.node.path)
+        template = assembly.stacks.get(self._stack_paths[stack])
         if template is None:
             return None
         logical_id = stack.resolve(node.logical_id)
@@ -489,6 +494,12 @@ def _environment(stack: Stack) -> str | None:
     if Token.is_unresolved(stack.account) or Token.is_unresolved(stack.region):
         return None
     return f"{stack.account}/{stack.region}"
+
+
+def _identity(node: CfnResource) -> str:
+    """The node's jsii reference (one per object in Node.js, read without a call), else its path."""
+    reference = getattr(getattr(node, "__jsii_ref__", None), "ref", None)
+    return reference if isinstance(reference, str) else node.node.path
 
 
 def _resource_type(node: CfnResource) -> str:

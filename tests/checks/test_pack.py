@@ -4,6 +4,7 @@ fail a synth by raising."""
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 import re
 from pathlib import Path
@@ -174,6 +175,26 @@ def test_without_templates_the_pack_says_how_to_run_it(tmp_path: Path) -> None:
     pack = StableFargateChecks()
     assert pack.validate_scope(app).violations == []  # called before synth: nothing on disk yet
     assert len(pack.problems) == 1 and "run the pack as a validation plugin" in pack.problems[0]
+
+
+def test_a_second_walk_reads_the_templates_again(tmp_path: Path) -> None:
+    """The pack keeps what it read for one walk only: checking the app again (another synth)
+    reads the templates on disk anew, not the first walk's."""
+    app = make_app(tmp_path, context={})
+    stack = Stack(app, "Queues")
+    builders.queue(stack)
+    app.synth()
+    pack = StableFargateChecks()
+    assert [v.rule_name for v in pack.validate_scope(app).violations] == ["SF-QUEUE1"]
+    path = tmp_path / stack.template_file
+    template = json.loads(path.read_text())
+    (queue,) = template["Resources"].values()
+    template["Resources"]["DeadLetters"] = {"Type": "AWS::SQS::Queue"}
+    queue.setdefault("Properties", {})["RedrivePolicy"] = {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["DeadLetters", "Arn"]}, "maxReceiveCount": 5,
+    }
+    path.write_text(json.dumps(template))
+    assert pack.validate_scope(app).violations == []
 
 
 def test_every_rule_module_imports_alone() -> None:
