@@ -294,6 +294,22 @@ def tree_figures() -> tuple[float, float, float]:
     return peak, python_cpu, node_cpu
 
 
+def count_jsii_calls() -> Callable[[], int]:
+    """Count the requests to jsii's Node.js process from here on (each a round trip; answers to
+    Node.js's calls back into Python count too): the one figure that noise cannot move."""
+    from jsii._kernel.providers import process
+
+    calls = [0]
+    send = process._NodeProcess.send
+
+    def counted(self: Any, request: Any, response_type: Any) -> Any:
+        calls[0] += 1
+        return send(self, request, response_type)
+
+    process._NodeProcess.send = counted  # type: ignore[method-assign]
+    return lambda: calls[0]
+
+
 def run_case(case: str, triples: int, profile: str | None) -> dict[str, Any]:
     """Build and synthesize one case here; return its figures."""
     started = time.perf_counter()
@@ -310,6 +326,7 @@ def run_case(case: str, triples: int, profile: str | None) -> dict[str, Any]:
         profiler = cProfile.Profile(time.process_time)  # CPU of this process: waits on Node.js do not count
         profiler.enable()
     _, py_start, node_start = tree_figures()
+    jsii_calls = count_jsii_calls()
     build_start = time.perf_counter()
     checked = case == "library+checks"
     if case == "peer":
@@ -327,6 +344,7 @@ def run_case(case: str, triples: int, profile: str | None) -> dict[str, Any]:
     app.synth_checked() if checked else app.synth()
     synthesized = time.perf_counter()
     peak, py_end, node_end = tree_figures()
+    calls = jsii_calls()
     if profiler is not None and profile:
         profiler.disable()
         profiler.dump_stats(profile)
@@ -337,6 +355,7 @@ def run_case(case: str, triples: int, profile: str | None) -> dict[str, Any]:
         "import_s": imported - started, "build_s": built - build_start, "synth_s": synthesized - built,
         "build_cpu_python_s": py_built - py_start, "build_cpu_node_s": node_built - node_start,
         "synth_cpu_python_s": py_end - py_built, "synth_cpu_node_s": node_end - node_built, "peak_mib": peak,
+        "jsii_calls": calls,
     }
 
 
@@ -359,6 +378,7 @@ class Figures:
     cpu_s: float
     """Build + synth in CPU time, Python's and Node.js's: what a loaded machine does not stretch."""
     peak_mib: float
+    jsii_calls: int
 
     def per_resource_ms(self, *, cpu: bool) -> float:
         return 1000 * (self.cpu_s if cpu else self.wall_s) / self.resources
@@ -383,6 +403,7 @@ def measure(case: str, triples: int, runs: int, env: dict[str, str]) -> Figures:
         case=case, triples=triples, stacks=first["stacks"], resources=first["resources"], largest_stack=first["largest_stack"],
         process_s=statistics.median(processes), wall_s=statistics.median(r["build_s"] + r["synth_s"] for r in results),
         cpu_s=statistics.median(sum(r[k] for k in cpu_keys) for r in results), peak_mib=max(r["peak_mib"] for r in results),
+        jsii_calls=first["jsii_calls"],
     )
 
 
@@ -398,12 +419,12 @@ def report(rows: dict[tuple[str, int], Figures], triples: Sequence[int], runs: i
     emit(f"Synth at scale: N (web service, worker, job) triples per environment, {len(ENVIRONMENTS)} environments; "
          f"{TRIPLES_PER_STACK} triples per Services stack")
     emit(f"{'N':>3}  {'case':15} {'stacks':>6} {'resources':>9} {'largest':>7} {'process s':>9} {'build+synth s':>13} "
-         f"{'CPU s':>6} {'CPU ms/res':>10} {'peak MiB':>8}")
+         f"{'CPU s':>6} {'CPU ms/res':>10} {'peak MiB':>8} {'jsii calls':>10}")
     for n in triples:
         for case in CASES:
             f = rows[(case, n)]
             emit(f"{n:>3}  {case:15} {f.stacks:>6} {f.resources:>9} {f.largest_stack:>7} {f.process_s:>9.1f} {f.wall_s:>13.1f} "
-                 f"{f.cpu_s:>6.1f} {f.per_resource_ms(cpu=True):>10.2f} {f.peak_mib:>8.0f}")
+                 f"{f.cpu_s:>6.1f} {f.per_resource_ms(cpu=True):>10.2f} {f.peak_mib:>8.0f} {f.jsii_calls:>10}")
     emit("")
     emit("Like for like: library / peer (rows 'library' and 'peer': neither runs a nag pack, the gate or the drift guard;")
     emit("both run the CDK's own CloudFormation Validate, which cdk.json's feature flags turn on)")
@@ -428,8 +449,9 @@ def report(rows: dict[tuple[str, int], Figures], triples: Sequence[int], runs: i
         emit(f"  N={n:<3} +{checked.cpu_s - lib.cpu_s:5.1f} s CPU ({checked.cpu_s / lib.cpu_s:4.2f}x), "
              f"+{checked.wall_s - lib.wall_s:5.1f} s wall, +{checked.peak_mib - lib.peak_mib:4.0f} MiB peak")
     load = os.getloadavg()[0]
-    emit(f"(median of {runs} run{'s' if runs != 1 else ''} per case, each in a fresh process; cores: {os.cpu_count()}; load average {load:.1f} at the end; "
-         "CPU and peak RSS: Python + jsii's Node.js processes; build+synth leaves out imports and Node.js start-up)")
+    plural = "s" if runs != 1 else ""
+    emit(f"(median of {runs} run{plural} per case, each in a fresh process; cores: {os.cpu_count()}; load average {load:.1f} "
+         "at the end; CPU and peak RSS: Python + jsii's Node.js processes; build+synth leaves out imports and Node.js start-up)")
 
 
 def main() -> None:
