@@ -28,9 +28,7 @@ time over its resources, and each further resource's cost, (time(N2) - time(N1))
 (resources(N2) - resources(N1)), which leaves out what every app pays once (importing the CDK,
 Node.js, the platforms, the CDK's CloudFormation Validate engine).
 
-The apps take cdk.json's feature flags; the library's web services use the exec-form health
-check (node_health_command) because the drift guard reads the shell check's "/dev/null" in
-the environment named dev as that environment's name.
+Both apps take cdk.json's feature flags.
 
     python scripts/bench_scale.py [--runs 3] [--triples 0 10 30]
     python scripts/bench_scale.py --case library --n 10          # one case, prints JSON
@@ -145,7 +143,6 @@ def build_library(app: Any, triples: int) -> None:
     from stable_fargate import HardenedRepository, PlatformKey, QueueWorker, ScheduledJob, StableWebService
     from stable_fargate.images import referenced_tags
     from stable_fargate.platform import EnvironmentPlatform
-    from stable_fargate.services.web import node_health_command
 
     config = app.config
     registry = Stack(app, "Registry", env=Environment(account=config.tooling.account, region=config.tooling.region))
@@ -165,9 +162,6 @@ def build_library(app: Any, triples: int) -> None:
                 api = StableWebService(
                     services, web, service_name=web, **inputs,
                     container_port=8080, health_check_path="/healthz", warm_up=Duration.seconds(30),
-                    # The exec-form check: the drift guard reads the shell check's "/dev/null" in the
-                    # environment named dev as that environment's name, and refuses it as drift.
-                    container_health_command=node_health_command(8080, "/healthz"),
                 )
                 worker = QueueWorker(
                     services, worker_name, service_name=worker_name, **inputs,
