@@ -65,6 +65,11 @@ RESOURCES_PER_SERVICE = {"StableWebService": 25, "QueueWorker": 21, "ScheduledJo
 task role's policy: one more), measured from synthesized templates and pinned by
 tests/test_resource_counts.py; the warning quotes them."""
 
+TRAFFIC_SHIFTING_RELEASE_RESOURCES = 23
+"""What a blue/green, canary or linear release adds to a web service (alternate target group,
+test listener and rules, traffic role, release alarms, the smoke check's function and network),
+measured and pinned like :data:`RESOURCES_PER_SERVICE`."""
+
 DEFAULT_PACKS: tuple[str, ...] = ("AwsSolutions", "PCI.DSS.321", "StableFargate")
 """The nag packs an app gets unless it says otherwise."""
 
@@ -177,6 +182,7 @@ def resource_warnings(assembly: cx_api.CloudAssembly) -> list[str]:
     """One line per stack holding at least :data:`RESOURCE_WARNING_SHARE` of the limit."""
     lines = []
     sizes = ", ".join(f"a {name} adds {count}" for name, count in RESOURCES_PER_SERVICE.items())
+    sizes += f", a blue/green or canary release {TRAFFIC_SHIFTING_RELEASE_RESOURCES} more"
     for stack in assembly.stacks_recursively:
         # Read from the file the CDK wrote: ``stack.template`` carries the whole template across jsii.
         template = json.loads(Path(stack.template_full_path).read_text(encoding="utf-8"))

@@ -2,7 +2,8 @@
 templates: README's "At scale" table and the entry point's warning quote these numbers, and a
 change that adds resources shows up here first (a stack holds at most 500).
 
-One small app as an own app builds it (the sample data's environments): a Registry stack with a
+One small app as an own app builds it (the sample data's environments: dev releases rolling,
+staging blue/green, prod a canary): a Registry stack with a
 key and one HardenedRepository, and per environment a Platform stack (EnvironmentPlatform) and a
 Services stack with a StableWebService, a QueueWorker and a ScheduledJob. Each resource is
 attributed to its construct by the construct path the CDK writes into the template.
@@ -18,7 +19,13 @@ import pytest
 from aws_cdk import Duration, Environment, Stack
 
 from stable_fargate import HardenedRepository, PlatformKey, QueueWorker, ScheduledJob, StableWebService
-from stable_fargate.app import CLOUDFORMATION_RESOURCE_LIMIT, RESOURCE_WARNING_SHARE, RESOURCES_PER_SERVICE, StableApp
+from stable_fargate.app import (
+    CLOUDFORMATION_RESOURCE_LIMIT,
+    RESOURCE_WARNING_SHARE,
+    RESOURCES_PER_SERVICE,
+    TRAFFIC_SHIFTING_RELEASE_RESOURCES,
+    StableApp,
+)
 from stable_fargate.platform import EnvironmentPlatform
 from tests.conftest import cdk_context
 
@@ -35,7 +42,7 @@ def counts(tmp_path_factory: pytest.TempPathFactory) -> Counter[str]:
     registry = Stack(app, "Registry", env=Environment(account=config.tooling.account, region=config.tooling.region))
     key = PlatformKey(registry, "Key", description="release images")
     HardenedRepository(registry, "Repository", repository_name="portfolio-api", pull_accounts=config.accounts, encryption_key=key.key)
-    for name in ("dev", "prod"):
+    for name in ("dev", "staging", "prod"):
         environment = config.environment(name)
         stage = app.environment_stage(environment)
         platform = EnvironmentPlatform(Stack(stage, "Platform"), "Default", environment=environment)
@@ -70,6 +77,7 @@ def test_every_resource_belongs_to_one_of_the_constructs(counts: Counter[str]) -
     assert sorted(counts) == sorted([
         "Registry/Key", "Registry/Repository",
         "Dev/Platform", "Dev/Services/Web", "Dev/Services/Worker", "Dev/Services/Job",
+        "Staging/Platform", "Staging/Services/Web", "Staging/Services/Worker", "Staging/Services/Job",
         "Prod/Platform", "Prod/Services/Web", "Prod/Services/Worker", "Prod/Services/Job",
     ])
 
@@ -84,12 +92,20 @@ def test_a_platform_is_25_resources_and_7_per_availability_zone(counts: Counter[
 
 
 def test_each_service_adds_what_readme_states(counts: Counter[str]) -> None:
-    for stage in ("Dev", "Prod"):
+    for stage in ("Dev", "Staging", "Prod"):
         assert counts[f"{stage}/Services/Worker"] == 21
         assert counts[f"{stage}/Services/Job"] == 16
-    assert counts["Dev/Services/Web"] == 25
+    assert counts["Dev/Services/Web"] == 25  # dev releases rolling: the web service alone
+
+
+def test_a_traffic_shifting_release_adds_23_resources(counts: Counter[str]) -> None:
+    """Staging releases blue/green and prod a canary (the sample data): each adds the alternate
+    target group, the test listener, the production and test rules, the traffic role, five
+    release alarms, and the smoke check (function, its role and policies, invoke role and
+    policy, log group, two security groups, their rules, the EC2 endpoint) = 23."""
+    assert counts["Staging/Services/Web"] == 25 + 23
     # allow_producer gives the producer's task role a policy of its own grants (its first).
-    assert counts["Prod/Services/Web"] == 26
+    assert counts["Prod/Services/Web"] == 25 + 23 + 1
 
 
 def test_a_repository_is_one_resource(counts: Counter[str]) -> None:
@@ -99,6 +115,7 @@ def test_a_repository_is_one_resource(counts: Counter[str]) -> None:
 
 def test_the_warning_quotes_the_measured_counts() -> None:
     assert RESOURCES_PER_SERVICE == {"StableWebService": 25, "QueueWorker": 21, "ScheduledJob": 16}
+    assert TRAFFIC_SHIFTING_RELEASE_RESOURCES == 23
 
 
 def test_six_triples_fit_below_the_warning_and_eight_do_not_fit_a_stack() -> None:
