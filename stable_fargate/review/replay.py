@@ -507,11 +507,13 @@ class _FastForward:
             end = min(end, resume_at)
         return end
 
-    def fill(self, t: int, end: int, *, grows_age: bool) -> None:
+    def fill(self, t: int, end: int, *, grown: list[float] | None) -> None:
+        """Copy minute ``t - 1`` over ``[t, end)``; ``grown``: the oldest message's age there,
+        while messages wait (published)."""
         length = end - t
         for series in self.samples:
-            if series is self.age and grows_age:
-                series[t:end] = [series[t - 1] + 60.0 * k for k in range(1, length + 1)]
+            if series is self.age and grown is not None:
+                series[t:end] = grown
             else:
                 series[t:end] = [series[t - 1]] * length
         first, last = t - self.lag, end - self.lag
@@ -648,6 +650,15 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
             zones = sorted({a.time_zone for a in scaling.scheduled})
             notes.append(f"scheduled capacity replayed on the trace's clock, read as {', '.join(zones)}")
 
+    def oldest_age(t: int) -> float:
+        """Seconds the oldest message not yet taken has waited at the end of minute ``t``."""
+        nonlocal oldest
+        while oldest < t and cumulative[oldest + 1] <= taken_total + 1e-9:
+            oldest += 1
+        cohort = arrivals[oldest]
+        served_share = (taken_total - cumulative[oldest]) / cohort if cohort > 0 else 0.0
+        return ((t + 1) - (oldest + min(1.0, max(0.0, served_share)))) * 60.0
+
     def next_scheduled(after: int) -> int:
         if not schedule:
             return minutes
@@ -664,13 +675,14 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
                                    last_activity + SQS_IDLE_MINUTES, resume_at)
             end = min(end, next_scheduled(t))
             if end - t >= 2:
-                forward.fill(t, end, grows_age=backlog > 0 and age_s[t - 1] == age_s[t - 1])
+                # Waiting messages age by the same formula as minute by minute (bit for bit).
+                grown = [oldest_age(k) for k in range(t, end)] if backlog > 0 else None
+                forward.fill(t, end, grown=grown if age_s[t - 1] == age_s[t - 1] else None)
                 for floats in (out_visible, out_inflight):
                     floats[t:end] = [floats[t - 1]] * (end - t)
                 for counts in (out_running, out_desired, out_billed):
                     counts[t:end] = [counts[t - 1]] * (end - t)
-                grown = [out_age[t - 1] + 60.0 * k for k in range(1, end - t + 1)]
-                out_age[t:end] = grown if backlog > 0 else [out_age[t - 1]] * (end - t)
+                out_age[t:end] = grown if grown is not None else [out_age[t - 1]] * (end - t)
                 if running > 0 or backlog > 0:
                     last_activity = end - 1
                 t = end - 1
@@ -689,11 +701,7 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
         taken_total += taken
         in_flight = min(running * held, taken * processing / 60 * held)
         if backlog > 1e-9:
-            while oldest < t and cumulative[oldest + 1] <= taken_total + 1e-9:
-                oldest += 1
-            cohort = arrivals[oldest]
-            served_share = (taken_total - cumulative[oldest]) / cohort if cohort > 0 else 0.0
-            age = ((t + 1) - (oldest + min(1.0, max(0.0, served_share)))) * 60.0
+            age = oldest_age(t)
         else:
             backlog = 0.0
             oldest = t + 1
@@ -730,11 +738,13 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
         out_billed[t] = running + pending
         # 4. Scheduled actions: a new minimum above the desired capacity scales out to it, a new
         # maximum below it scales in (https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-scheduled-scaling.html).
+        scheduled_change = False
         for action in schedule.get(t % MINUTES_PER_DAY, ()):
             minimum = action.min_capacity if action.min_capacity is not None else minimum
             maximum = action.max_capacity if action.max_capacity is not None else maximum
             bounded = max(minimum, min(maximum, desired))
             if bounded != desired:
+                scheduled_change = True
                 actions.append(Action(t, action.name, desired, bounded))
                 if bounded > desired:
                     starting[t + 1 + start_minutes] += bounded - desired
@@ -785,7 +795,9 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
                 desired = new
         out_desired[t] = desired
         if forward is not None:
-            forward.observe(t, arrived == 0 and taken == 0 and not proposals and not starting[t + 1]
+            # A scheduled scale-in changes the running count after this minute's outputs were
+            # written: the minute is not quiet (the next one writes the new count).
+            forward.observe(t, arrived == 0 and taken == 0 and not proposals and not starting[t + 1] and not scheduled_change
                             and (backlog <= 0 or running == 0))
     for sim in notifying:
         previous: cw.State = "INSUFFICIENT_DATA"
