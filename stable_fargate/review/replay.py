@@ -204,20 +204,28 @@ def bind(metric: Metric, service: Service) -> str | None:
 
 
 def _statistic(stat: str) -> Callable[[Sequence[float]], float]:
-    def aggregate(values: Sequence[float]) -> float:
+    """The period's statistic over the samples present (chosen once, not per datapoint)."""
+    def total(values: Sequence[float]) -> float:
         present = [v for v in values if v == v]
-        if not present:
-            return NAN
-        if stat == "Sum":
-            return float(sum(present))
-        if stat == "Maximum":
-            return max(present)
-        if stat == "Minimum":
-            return min(present)
-        if stat == "SampleCount":
-            return float(len(present))
-        return float(sum(present)) / len(present)
-    return aggregate
+        return float(sum(present)) if present else NAN
+
+    def maximum(values: Sequence[float]) -> float:
+        present = [v for v in values if v == v]
+        return max(present) if present else NAN
+
+    def minimum(values: Sequence[float]) -> float:
+        present = [v for v in values if v == v]
+        return min(present) if present else NAN
+
+    def count(values: Sequence[float]) -> float:
+        present = [v for v in values if v == v]
+        return float(len(present)) if present else NAN
+
+    def average(values: Sequence[float]) -> float:
+        present = [v for v in values if v == v]
+        return float(sum(present)) / len(present) if present else NAN
+
+    return {"Sum": total, "Maximum": maximum, "Minimum": minimum, "SampleCount": count}.get(stat, average)
 
 
 # --- Alarms in the simulation -------------------------------------------------------------------
@@ -253,8 +261,8 @@ class _Datapoints:
     """The datapoints of one metric or expression at one period, computed once per minute
     when their samples have arrived, and shared by every alarm that reads them (target
     tracking's two alarms read the same)."""
-    __slots__ = ("compiled", "computed_until", "direct", "function", "history", "period", "replayable", "sources", "values",
-                 "windows")
+    __slots__ = ("_partial", "at", "compiled", "computed_until", "direct", "function", "history", "period", "replayable", "sources",
+                 "values", "windows")
 
     def __init__(self, label: str, queries: Sequence[MetricQuery], period_seconds: int, span: int,
                  samples: dict[str, list[float]], service: Service, minutes: int, settings: ReplaySettings,
@@ -292,7 +300,12 @@ class _Datapoints:
             self.windows.append(self.sources[-1][0] if self.period == 1 else [NAN] * minutes)
         self.direct = self.compiled is None and self.period == 1 and bool(self.windows)
         self.function = self.compiled.function if self.compiled is not None else None
+        # The expression reads its windows at the datapoint's index directly (no list per datapoint).
+        self.at = self.compiled.bind(self.windows) if self.compiled is not None else None
         self.history = _History(self.windows, self.period, span)
+        # The newest partial datapoint, shared by the alarms that read it in the same minute:
+        # (end, arrived, computed_until) -> value (what it reads is fixed by those three).
+        self._partial: tuple[int, int, int, float] = (-1, -1, -1, NAN)
 
     def value(self, values: list[float], end: int) -> float:
         if self.function is None:
@@ -312,34 +325,42 @@ class _Datapoints:
             first = max(0, e - self.period + 1)
             for window, (series, stat) in zip(self.windows, self.sources, strict=True):
                 window[e] = stat(series[first:e + 1])
-        if self.function is not None:
+        if self.at is not None:
             self.history.end = e
-            self.values[e] = self.function([w[e] for w in self.windows], self.history)
+            self.values[e] = self.at(e, self.history)
         else:
             self.values[e] = self.windows[0][e] if self.windows and self.replayable else NAN
 
     def partial(self, end: int, arrived: int) -> float:
         """The newest period's datapoint from the samples that have arrived (up to ``arrived``)."""
+        cached_end, cached_arrived, cached_until, cached = self._partial
+        if end == cached_end and arrived == cached_arrived and self.computed_until == cached_until:
+            return cached
         first = max(0, end - self.period + 1)
         if arrived < first:
             return NAN
-        return self.value([stat(series[first:arrived + 1]) for series, stat in self.sources], end)
+        value = self.value([stat(series[first:arrived + 1]) for series, stat in self.sources], end)
+        self._partial = (end, arrived, self.computed_until, value)
+        return value
 
 
 class _SimAlarm:
     """One alarm (a template's, or one that target tracking creates) in the replay.
 
-    A one-minute alarm keeps running counts of its present and breaching datapoints, so the
-    common cases (the N newest real datapoints are consecutive; no real datapoint at all) are
-    decided without building the evaluation range; every other case goes through
-    :func:`stable_fargate.review.alarms.evaluate`."""
-    __slots__ = ("_used", "_used_range", "breaching", "compare", "counted", "datapoints", "label", "m", "n", "present", "rule",
-                 "span", "state", "threshold")
+    A one-minute alarm keeps running counts of its present and breaching datapoints, and
+    decides from them what :func:`stable_fargate.review.alarms.evaluate` would decide over its
+    evaluation range (the datapoints still in transit are missing), without building the range;
+    the datapoints a decision rests on are read only when a policy asks (:attr:`used`). Longer
+    periods, and a range that holds datapoints in transit (an alarm evaluated after the replay
+    on datapoints a scaling alarm has already computed), go through that function itself."""
+    __slots__ = ("_used", "_used_range", "breaching", "compare", "counted", "datapoints", "label", "m", "n", "one_minute", "present",
+                 "rule", "span", "state", "threshold", "treat_missing")
 
     def __init__(self, label: str, datapoints: _Datapoints, rule: cw.AlarmRule, minutes: int) -> None:
         self.label = label
         self.rule = rule
         self.datapoints = datapoints
+        self.one_minute = datapoints.period == 1
         self.state: cw.State = "INSUFFICIENT_DATA"
         self.present = [0] * (minutes + 1)
         self.breaching = [0] * (minutes + 1)
@@ -349,44 +370,54 @@ class _SimAlarm:
         self.span = rule.evaluation_range
         self.compare = cw.OPERATORS[rule.comparison]
         self.threshold = rule.threshold
+        self.treat_missing = rule.treat_missing
         self._used: tuple[float, ...] | None = None
         self._used_range = (0, 0)
 
     def evaluate(self, t: int, lag: int) -> cw.State:
         data = self.datapoints
         e = t - lag
-        if data.period == 1:
+        if self.one_minute:
+            first = t - self.span + 1
+            if e < 0 or e < first:
+                # Not one datapoint of the evaluation range has arrived.
+                self._used = ()
+                self.state = cw.no_data_state(self.rule, self.state)
+                return self.state
+            if e > data.computed_until:
+                data.complete(e)
             present = self.present
             breaching = self.breaching
-            if e >= 0:
-                if e > data.computed_until:
-                    data.complete(e)
-                counted = self.counted
-                if counted <= e:
-                    values, compare, threshold = data.values, self.compare, self.threshold
-                    for i in range(counted, e + 1):
-                        v = values[i]
-                        if v == v:
-                            present[i + 1] = present[i] + 1
-                            breaching[i + 1] = breaching[i] + compare(v, threshold)
-                        else:
-                            present[i + 1] = present[i]
-                            breaching[i + 1] = breaching[i]
-                    self.counted = e + 1
+            counted = self.counted
+            if counted <= e:
+                values, compare, threshold = data.values, self.compare, self.threshold
+                for i in range(counted, e + 1):
+                    v = values[i]
+                    if v == v:
+                        present[i + 1] = present[i] + 1
+                        breaching[i + 1] = breaching[i] + compare(v, threshold)
+                    else:
+                        present[i + 1] = present[i]
+                        breaching[i + 1] = breaching[i]
+                self.counted = e + 1
             n = self.n
-            first = t - self.span + 1
             low = e - n + 1
-            if low >= 0 and low >= first and present[e + 1] - present[low] == n:
+            lo = first if first > 0 else 0
+            real = present[e + 1] - present[lo]
+            if low >= lo and present[e + 1] - present[low] == n:
                 # The n newest real datapoints are the n before the ones still in transit.
                 self._used = None
                 self._used_range = (low, e + 1)
                 state: cw.State = "ALARM" if breaching[e + 1] - breaching[low] >= self.m else "OK"
                 self.state = state
                 return state
-            if e < 0 or e < first or present[e + 1] == present[first if first > 0 else 0]:
+            if real == 0:
                 # Not one real datapoint in the evaluation range.
                 self._used = ()
                 self.state = cw.no_data_state(self.rule, self.state)
+                return self.state
+            if data.computed_until == e:
+                self.state = self._sparse(t, e, lo, real)
                 return self.state
         else:
             if e >= 0:
@@ -402,6 +433,32 @@ class _SimAlarm:
         self._used = evaluation.used
         self.state = evaluation.state
         return self.state
+
+    def _sparse(self, t: int, e: int, lo: int, real: int) -> cw.State:
+        """:func:`~stable_fargate.review.alarms.evaluate`'s other cases, read from the counts: the
+        range ``[lo, e]`` holds ``real`` > 0 real datapoints, not the n newest in a row, and
+        nothing after ``e`` (in transit)."""
+        present, breaching, n, m = self.present, self.breaching, self.n, self.m
+        if real >= n:
+            # The n newest real datapoints decide: find the oldest of them.
+            start = e
+            while present[e + 1] - present[start] < n:
+                start -= 1
+            self._used = None
+            self._used_range = (start, e + 1)
+            return "ALARM" if breaching[e + 1] - breaching[start] >= m else "OK"
+        self._used = None
+        self._used_range = (lo, e + 1)
+        hits = breaching[e + 1] - breaching[lo]
+        if hits == real and self.treat_missing in ("missing", "ignore"):
+            # AWS's premature-alarm exception: the oldest real datapoint among the n newest
+            # slots (t - n + 1 .. t) is at least m periods old.
+            values = self.datapoints.values
+            oldest = next((i for i in range(max(t - n + 1, lo), e + 1) if values[i] == values[i]), None)
+            if oldest is not None and t + 1 - oldest >= m:
+                return "ALARM" if self.treat_missing == "missing" else self.state
+        fills = n - real if self.treat_missing == "breaching" else 0
+        return "ALARM" if hits + fills >= m else "OK"
 
     def _range(self, t: int, lag: int, period: int, span: int) -> list[float]:
         data = self.datapoints
@@ -427,7 +484,7 @@ class _SimAlarm:
         """The real datapoints the current state rests on, oldest first."""
         if self._used is None:
             low, high = self._used_range
-            self._used = tuple(self.datapoints.values[low:high])
+            self._used = tuple(v for v in self.datapoints.values[low:high] if v == v)
         return self._used
 
 
