@@ -262,16 +262,18 @@ class Compiled:
     source: str
     function: Callable[[Sequence[float], History | None], float]
     uses_history: bool
-    binder: Callable[..., Callable[[int, History | None], float]] = field(repr=False, compare=False)
+    binder: Callable[..., Callable[[int, int, list[float], History | None], None]] = field(repr=False, compare=False)
     """``binder(*series)``: the same body reading ``series[i][e]`` for ``metrics[i]`` (see :meth:`bind`)."""
 
     def __call__(self, values: Sequence[float], history: History | None = None) -> float:
         return self.function(values, history)
 
-    def bind(self, series: Sequence[Sequence[float]]) -> Callable[[int, History | None], float]:
-        """``at(e, history)``: the expression's value at index ``e`` of ``series`` (one per
-        metric, in :attr:`metrics` order). The generated body is the one :attr:`function`
-        runs, so the value is the same to the bit; it saves a list per datapoint."""
+    def bind(self, series: Sequence[Sequence[float]]) -> Callable[[int, int, list[float], History | None], None]:
+        """``compute(start, stop, values, history)``: writes ``values[e]``, the expression at index
+        ``e`` of ``series`` (one per metric, in :attr:`metrics` order), for ``e`` in
+        ``range(start, stop)``; ``history.end`` is set to each ``e`` in turn when the expression
+        reads its history. The generated body is the one :attr:`function` runs, so each value is
+        the same to the bit; it saves a list and a call per datapoint."""
         if len(series) != len(self.metrics):
             raise ValueError(f"{self.text!r} reads {len(self.metrics)} series, {len(series)} given")
         return self.binder(*series)
@@ -317,11 +319,13 @@ def _compile(text: str, expressions: tuple[tuple[str, str], ...], fill_empty: bo
     body = "\n".join("    " + line for line in lines)
     unpack = "".join(f"    {_var(i)} = values[{i}]\n" for i in range(count))
     source = f"def expression(values, history):\n{unpack}{body}\n"
-    # The same body inside a closure over the series themselves (Compiled.bind).
+    # The same body in a loop over a range of indices, in a closure over the series (Compiled.bind).
     series = ", ".join(f"s{i}" for i in range(count))
-    bound_unpack = "".join(f"        {_var(i)} = s{i}[e]\n" for i in range(count))
-    bound_body = "\n".join("        " + line for line in lines)
-    binder_source = f"def binder({series}):\n    def at(e, history):\n{bound_unpack}{bound_body}\n    return at\n"
+    head = "            history.end = e\n" if generator.uses_history else ""
+    bound_unpack = "".join(f"            {_var(i)} = s{i}[e]\n" for i in range(count))
+    bound_body = "\n".join("            " + line for line in (*generator.lines, f"values[e] = {result}"))
+    binder_source = (f"def binder({series}):\n    def compute(start, stop, values, history):\n        for e in range(start, stop):\n"
+                     f"{head}{bound_unpack}{bound_body}\n    return compute\n")
     namespace: dict[str, object] = {"NAN": NAN, "math": math, "_pow": _pow, "_aggregate": _aggregate}
     exec(compile(source, f"<metric math {text!r}>", "exec"), namespace)  # generated from the checked tree, never the text
     exec(compile(binder_source, f"<metric math {text!r}>", "exec"), namespace)

@@ -74,6 +74,11 @@ INSIGHTS_METRICS = {"RunningTaskCount": "running", "DesiredTaskCount": "desired"
 ECS_METRICS = {"CPUUtilization": "cpu"}
 SOURCES = (*SQS_METRICS.values(), *INSIGHTS_METRICS.values(), *ECS_METRICS.values())
 
+STEADY_MINUTES = 4
+STEADY_MAX_MINUTES = 240
+"""A steady stretch's first and longest pass (what a pass computes past the minute a policy acts
+is thrown away)."""
+
 
 @dataclass(frozen=True)
 class ReplaySettings:
@@ -261,7 +266,7 @@ class _Datapoints:
     """The datapoints of one metric or expression at one period, computed once per minute
     when their samples have arrived, and shared by every alarm that reads them (target
     tracking's two alarms read the same)."""
-    __slots__ = ("_partial", "at", "compiled", "computed_until", "direct", "function", "history", "period", "replayable", "sources",
+    __slots__ = ("_partials", "compiled", "compute", "computed_until", "direct", "function", "history", "period", "replayable", "sources",
                  "values", "windows")
 
     def __init__(self, label: str, queries: Sequence[MetricQuery], period_seconds: int, span: int,
@@ -300,12 +305,10 @@ class _Datapoints:
             self.windows.append(self.sources[-1][0] if self.period == 1 else [NAN] * minutes)
         self.direct = self.compiled is None and self.period == 1 and bool(self.windows)
         self.function = self.compiled.function if self.compiled is not None else None
-        # The expression reads its windows at the datapoint's index directly (no list per datapoint).
-        self.at = self.compiled.bind(self.windows) if self.compiled is not None else None
+        # The expression reads its windows at the datapoints' indices directly (no list per datapoint).
+        self.compute = self.compiled.bind(self.windows) if self.compiled is not None else None
         self.history = _History(self.windows, self.period, span)
-        # The newest partial datapoint, shared by the alarms that read it in the same minute:
-        # (end, arrived, computed_until) -> value (what it reads is fixed by those three).
-        self._partial: tuple[int, int, int, float] = (-1, -1, -1, NAN)
+        self._partials: dict[tuple[int, int, int], float] = {}
 
     def value(self, values: list[float], end: int) -> float:
         if self.function is None:
@@ -314,33 +317,50 @@ class _Datapoints:
         return self.function(values, self.history)
 
     def complete(self, e: int) -> None:
-        """Compute the datapoint of the period ending at minute ``e`` (its samples are in)."""
-        if e <= self.computed_until:
+        """Compute the datapoints of the periods ending at minutes up to ``e`` (their samples are in)."""
+        start = self.computed_until + 1
+        if e < start:
             return
         self.computed_until = e
+        values, windows = self.values, self.windows
         if self.direct:
-            self.values[e] = self.windows[0][e]
+            values[start:e + 1] = windows[0][start:e + 1]
             return
-        if self.period > 1:
-            first = max(0, e - self.period + 1)
-            for window, (series, stat) in zip(self.windows, self.sources, strict=True):
-                window[e] = stat(series[first:e + 1])
-        if self.at is not None:
-            self.history.end = e
-            self.values[e] = self.at(e, self.history)
+        period = self.period
+        if period > 1:
+            for i in range(start, e + 1):
+                first = max(0, i - period + 1)
+                for window, (series, stat) in zip(windows, self.sources, strict=True):
+                    window[i] = stat(series[first:i + 1])
+        if self.compute is not None:
+            self.compute(start, e + 1, values, self.history)
         else:
-            self.values[e] = self.windows[0][e] if self.windows and self.replayable else NAN
+            values[start:e + 1] = windows[0][start:e + 1] if windows and self.replayable else [NAN] * (e + 1 - start)
+
+    def rewind(self, e: int) -> None:
+        """Forget the datapoints after minute ``e``, and the partial ones (computed ahead of a
+        stretch that ended sooner, from samples that are recomputed)."""
+        self._partials.clear()
+        if e >= self.computed_until:
+            return
+        stale = slice(max(0, e + 1), self.computed_until + 1)
+        length = stale.stop - stale.start
+        self.values[stale] = [NAN] * length
+        for window in self.windows if self.period > 1 else ():
+            window[stale] = [NAN] * length
+        self.computed_until = e
 
     def partial(self, end: int, arrived: int) -> float:
         """The newest period's datapoint from the samples that have arrived (up to ``arrived``)."""
-        cached_end, cached_arrived, cached_until, cached = self._partial
-        if end == cached_end and arrived == cached_arrived and self.computed_until == cached_until:
-            return cached
-        first = max(0, end - self.period + 1)
-        if arrived < first:
-            return NAN
-        value = self.value([stat(series[first:arrived + 1]) for series, stat in self.sources], end)
-        self._partial = (end, arrived, self.computed_until, value)
+        # Kept for the other alarms that read it (an expression's also reads the completed
+        # datapoints: kept with how far they reach).
+        key = (end, arrived, self.computed_until if self.function is not None else -1)
+        value = self._partials.get(key)
+        if value is None:
+            first = max(0, end - self.period + 1)
+            if arrived < first:
+                return NAN
+            value = self._partials[key] = self.value([stat(series[first:arrived + 1]) for series, stat in self.sources], end)
         return value
 
 
@@ -353,8 +373,8 @@ class _SimAlarm:
     the datapoints a decision rests on are read only when a policy asks (:attr:`used`). Longer
     periods, and a range that holds datapoints in transit (an alarm evaluated after the replay
     on datapoints a scaling alarm has already computed), go through that function itself."""
-    __slots__ = ("_used", "_used_range", "breaching", "compare", "counted", "datapoints", "label", "m", "n", "one_minute", "present",
-                 "rule", "span", "state", "threshold", "treat_missing")
+    __slots__ = ("_used", "_used_range", "breaching", "compare", "counted", "datapoints", "label", "m", "n", "no_data", "one_minute",
+                 "present", "rule", "span", "state", "threshold", "trail", "trail_start", "trail_state", "treat_missing")
 
     def __init__(self, label: str, datapoints: _Datapoints, rule: cw.AlarmRule, minutes: int) -> None:
         self.label = label
@@ -371,68 +391,119 @@ class _SimAlarm:
         self.compare = cw.OPERATORS[rule.comparison]
         self.threshold = rule.threshold
         self.treat_missing = rule.treat_missing
+        # The state with no real datapoint in range; None: the state stays (TreatMissingData ignore).
+        self.no_data: cw.State | None = None if rule.treat_missing == "ignore" else cw.no_data_state(rule, "OK")
         self._used: tuple[float, ...] | None = None
         self._used_range = (0, 0)
+        self.trail: list[cw.State] = []
+        self.trail_start = 0
+        self.trail_state: cw.State = self.state
 
     def evaluate(self, t: int, lag: int) -> cw.State:
+        """The state at the end of minute ``t`` (evaluated after minute ``t - 1``)."""
+        if self.one_minute:
+            self.run(t, t + 1, lag)
+            return self.state
         data = self.datapoints
         e = t - lag
-        if self.one_minute:
-            first = t - self.span + 1
-            if e < 0 or e < first:
-                # Not one datapoint of the evaluation range has arrived.
-                self._used = ()
-                self.state = cw.no_data_state(self.rule, self.state)
+        # The newest partial datapoint of a metric reads only its samples: the completed
+        # datapoints wait until something reads them (completing is a catch-up, in order).
+        if e >= 0 and not (self.n == 1 and data.period > lag and data.function is None):
+            data.complete(e)
+        if self.n == 1 and data.period > lag:
+            newest = data.partial(t, t - lag)
+            if newest == newest:
+                # One evaluation period, and the newest (partly arrived) datapoint is real.
+                self._used = (newest,)
+                self.state = "ALARM" if self.compare(newest, self.threshold) else "OK"
                 return self.state
-            if e > data.computed_until:
-                data.complete(e)
-            present = self.present
-            breaching = self.breaching
-            counted = self.counted
-            if counted <= e:
-                values, compare, threshold = data.values, self.compare, self.threshold
-                for i in range(counted, e + 1):
-                    v = values[i]
-                    if v == v:
-                        present[i + 1] = present[i] + 1
-                        breaching[i + 1] = breaching[i] + compare(v, threshold)
-                    else:
-                        present[i + 1] = present[i]
-                        breaching[i + 1] = breaching[i]
-                self.counted = e + 1
-            n = self.n
-            low = e - n + 1
-            lo = first if first > 0 else 0
-            real = present[e + 1] - present[lo]
-            if low >= lo and present[e + 1] - present[low] == n:
-                # The n newest real datapoints are the n before the ones still in transit.
-                self._used = None
-                self._used_range = (low, e + 1)
-                state: cw.State = "ALARM" if breaching[e + 1] - breaching[low] >= self.m else "OK"
-                self.state = state
-                return state
-            if real == 0:
-                # Not one real datapoint in the evaluation range.
-                self._used = ()
-                self.state = cw.no_data_state(self.rule, self.state)
-                return self.state
-            if data.computed_until == e:
-                self.state = self._sparse(t, e, lo, real)
-                return self.state
-        else:
-            if e >= 0:
-                data.complete(e)
-            if self.n == 1 and data.period > lag:
-                newest = data.partial(t, t - lag)
-                if newest == newest:
-                    # One evaluation period, and the newest (partly arrived) datapoint is real.
-                    self._used = (newest,)
-                    self.state = "ALARM" if self.compare(newest, self.threshold) else "OK"
-                    return self.state
+        if e >= 0:
+            data.complete(e)
         evaluation = cw.evaluate(self._range(t, lag, data.period, self.span), self.rule, self.state)
         self._used = evaluation.used
         self.state = evaluation.state
         return self.state
+
+    def run(self, t0: int, t1: int, lag: int, stop: Callable[[int], bool] | None = None, settled: int | None = None) -> int:
+        """Evaluate minutes ``t0`` to ``t1 - 1`` in turn; after a minute in ALARM, ``stop(t)``
+        says whether to end there. Returns the minute it ended at, or ``t1``. Datapoints
+        computed after ``settled`` (default: those this run computes) are in transit for the
+        minutes before theirs; :meth:`rewind` undoes the minutes from a given one on."""
+        self.trail_start = t0
+        trail = self.trail
+        trail.clear()
+        self.trail_state = self.state
+        if not self.one_minute:
+            for t in range(t0, t1):
+                state = self.evaluate(t, lag)
+                trail.append(state)
+                if stop is not None and state == "ALARM" and stop(t):
+                    return t
+            return t1
+        data = self.datapoints
+        # Datapoints computed before this run (an alarm evaluated after the replay on a scaling
+        # alarm's datapoints) are in its evaluation range: the general evaluation reads them.
+        known = data.computed_until if settled is None else settled
+        last = t1 - 1 - lag
+        if last > known:
+            data.complete(last)
+        present, breaching = self.present, self.breaching
+        counted = self.counted
+        if counted <= last:
+            values, compare, threshold = data.values, self.compare, self.threshold
+            real, hits = present[counted], breaching[counted]
+            for i in range(counted, last + 1):
+                v = values[i]
+                if v == v:
+                    real += 1
+                    if compare(v, threshold):
+                        hits += 1
+                present[i + 1] = real
+                breaching[i + 1] = hits
+            self.counted = last + 1
+        n, m, before_first, no_data = self.n, self.m, self.span - 1, self.no_data
+        state, used, used_low = self.state, self._used, self._used_range[0]
+        append = trail.append
+        for t in range(t0, t1):
+            e = t - lag
+            first = t - before_first
+            if e < first or e < 0:
+                # Not one datapoint of the evaluation range has arrived.
+                used = ()
+                state = no_data or state
+            else:
+                low = e - n + 1
+                lo = first if first > 0 else 0
+                newest = present[e + 1]
+                if low >= lo and newest - present[low] == n:
+                    # The n newest real datapoints are the n before the ones still in transit.
+                    used, used_low = None, low
+                    state = "ALARM" if breaching[e + 1] - breaching[low] >= m else "OK"
+                elif newest == present[lo]:
+                    # Not one real datapoint in the evaluation range.
+                    used = ()
+                    state = no_data or state
+                elif e >= known:
+                    self.state = state
+                    state = self._sparse(t, e, lo, newest - present[lo])
+                    used, used_low = self._used, self._used_range[0]
+                else:
+                    evaluation = cw.evaluate(self._range(t, lag, 1, self.span), self.rule, state)
+                    used = evaluation.used
+                    state = evaluation.state
+            append(state)
+            if state == "ALARM" and stop is not None:
+                self.state, self._used, self._used_range = state, used, (used_low, e + 1)
+                if stop(t):
+                    return t
+        self.state, self._used, self._used_range = state, used, (used_low, t1 - lag)
+        return t1
+
+    def rewind(self, t: int, lag: int) -> None:
+        """Back to the end of minute ``t - 1`` of the last :meth:`run`."""
+        if t < self.trail_start + len(self.trail):
+            self.state = self.trail[t - 1 - self.trail_start] if t > self.trail_start else self.trail_state
+            self.counted = min(self.counted, max(0, t - lag))
 
     def _sparse(self, t: int, e: int, lo: int, real: int) -> cw.State:
         """:func:`~stable_fargate.review.alarms.evaluate`'s other cases, read from the counts: the
@@ -484,8 +555,20 @@ class _SimAlarm:
         """The real datapoints the current state rests on, oldest first."""
         if self._used is None:
             low, high = self._used_range
-            self._used = tuple(v for v in self.datapoints.values[low:high] if v == v)
+            self._used = tuple([v for v in self.datapoints.values[low:high] if v == v])
         return self._used
+
+    @property
+    def latest(self) -> float | None:
+        """The newest of :attr:`used` (None if there is none), without building it."""
+        if self._used is not None:
+            return self._used[-1] if self._used else None
+        low, high = self._used_range
+        values = self.datapoints.values
+        for i in range(high - 1, low - 1, -1):
+            if values[i] == values[i]:
+                return values[i]
+        return None
 
 
 @dataclass
@@ -540,7 +623,11 @@ class _FastForward:
         if backlog > 0 and (running > 0 or self.reads_age):
             return False
         synced = t - self.lag - 1
-        if synced < 0 or any(data.computed_until != synced for data in self.series):
+        if synced < 0:
+            return False
+        for data in self.series:
+            data.complete(synced)  # what waited to be read (see _SimAlarm.evaluate)
+        if any(data.computed_until != synced for data in self.series):
             return False
         if any(sim.datapoints.period == 1 and sim.counted != synced + 1 for sim, _, _ in self.alarms):
             return False
@@ -707,15 +794,6 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
             zones = sorted({a.time_zone for a in scaling.scheduled})
             notes.append(f"scheduled capacity replayed on the trace's clock, read as {', '.join(zones)}")
 
-    def oldest_age(t: int) -> float:
-        """Seconds the oldest message not yet taken has waited at the end of minute ``t``."""
-        nonlocal oldest
-        while oldest < t and cumulative[oldest + 1] <= taken_total + 1e-9:
-            oldest += 1
-        cohort = arrivals[oldest]
-        served_share = (taken_total - cumulative[oldest]) / cohort if cohort > 0 else 0.0
-        return ((t + 1) - (oldest + min(1.0, max(0.0, served_share)))) * 60.0
-
     def next_scheduled(after: int) -> int:
         if not schedule:
             return minutes
@@ -723,6 +801,137 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
         later = [m for m in schedule if m > minute]
         return day * MINUTES_PER_DAY + min(later) if later else (day + 1) * MINUTES_PER_DAY + min(schedule)
 
+    empty_receives = 60.0 / receive_wait if receive_wait else settings.short_poll_receives_per_minute
+    datapoints = list({id(sim.datapoints): sim.datapoints for sim, _, _ in sim_alarms}.values())
+
+    def queue_minutes(t: int, end: int, states: list[tuple[float, float, int, int, bool, int, bool]] | None = None) -> float:
+        """Steps 2 and 3 (the queue, the samples published) and the outputs but the desired count,
+        minute by minute from ``t`` to ``end - 1``; returns the messages the last minute took. A
+        pass of :func:`steady` (``states``) also writes the desired count, keeps each minute's
+        state (the queue's, the SQS clock's, whether it was quiet), and stops before a long quiet
+        stretch (fast-forwarded instead)."""
+        nonlocal backlog, taken_total, oldest, last_activity, sleeping, resume_at
+        queued, total, waiting, active, asleep, resume = backlog, taken_total, oldest, last_activity, sleeping, resume_at
+        capacity = running * per_task_minute
+        held_by_tasks = running * held
+        insights = running > 0 or insights_at_zero
+        cpu = running > 0 and cpu_read
+        quiet_since = forward.quiet_since if forward is not None and states is not None else None
+        taken = 0.0
+        for k in range(t, end):
+            if quiet_since is not None and k - quiet_since >= settle:
+                break
+            arrived = arrivals[k]
+            available = queued + arrived
+            taken = available if available <= capacity else capacity
+            queued = available - taken
+            total += taken
+            in_flight = min(held_by_tasks, taken * processing / 60 * held)
+            if queued > 1e-9:
+                waiting, age = _oldest_age(k, waiting, total, cumulative, arrivals)
+            else:
+                queued = 0.0
+                waiting = k + 1
+                age = processing if in_flight > 0 else 0.0
+            publishing = True
+            if sqs_idle_stop:
+                if arrived > 0 or running > 0 or queued > 0:
+                    if asleep:
+                        asleep, resume = False, k + SQS_RESUME_MINUTES
+                    active = k
+                elif k - active >= SQS_IDLE_MINUTES:
+                    asleep = True
+                publishing = not asleep and k >= resume
+            if publishing:
+                visible_s[k] = queued
+                inflight_s[k] = in_flight
+                age_s[k] = age if (queued > 0 or in_flight > 0) else NAN
+                if counts_read:
+                    sent_s[k] = arrived
+                    received_s[k] = taken
+                    deleted_s[k] = taken
+                    idle = running - taken / per_task_minute if running else 0.0
+                    empty_s[k] = max(0.0, idle) * empty_receives
+            if insights:
+                running_s[k] = float(running)
+                desired_s[k] = float(desired)
+            if cpu:
+                cpu_s[k] = cpu_idle + busy_span * (taken / capacity)
+            out_visible[k] = queued
+            out_inflight[k] = in_flight
+            out_age[k] = age
+            out_running[k] = running
+            out_billed[k] = running + pending
+            if states is not None:
+                out_desired[k] = desired
+                quiet = arrived == 0 and taken == 0 and (queued <= 0 or running == 0)
+                states.append((queued, total, waiting, active, asleep, resume, quiet))
+                quiet_since = (k if quiet_since is None else quiet_since) if quiet else None
+        backlog, taken_total, oldest, last_activity, sleeping, resume_at = queued, total, waiting, active, asleep, resume
+        return taken
+
+    def acts(sim: _SimAlarm, owner: _Policy | None, role: str) -> Callable[[int], bool]:
+        """Whether the policy invoked at minute k (its alarm in ALARM) would propose a capacity."""
+        if owner is None:
+            return lambda k: True
+        if ((role == "low" and desired <= minimum) or (role == "high" and desired >= maximum)
+                or (role == "step" and ((desired >= maximum and directions[owner.label] > 0)
+                                        or (desired <= minimum and directions[owner.label] < 0)))):
+            return lambda k: False
+        return lambda k: _propose(owner, role, sim, desired, (k + 1) * 60.0, minimum, maximum) is not None
+
+    def steady(t: int) -> int:
+        """Replay a steady stretch from minute ``t`` in passes, and return the first minute not
+        replayed. While no task starts and no scheduled action comes, the queue and the samples
+        follow from the arrivals alone: a pass computes them minute by minute (the same
+        :func:`queue_minute`), then runs each alarm through the pass, which ends at the first
+        minute a policy would propose a capacity (replayed on its own: the capacity changes
+        there); what was computed past it is forgotten. Passes double in length while nothing
+        acts (tests compare with the minute-by-minute replay)."""
+        limit = min(next_scheduled(t), minutes)
+        start, size = t, STEADY_MINUTES
+        while True:
+            end = min(start + size, limit)
+            stop = steady_pass(start, end)
+            if stop < end or stop == limit:
+                return stop
+            start, size = stop, min(2 * size, STEADY_MAX_MINUTES)
+
+    def steady_pass(t: int, end: int) -> int:
+        """One pass of :func:`steady` over at most minutes ``[t, end)``."""
+        nonlocal backlog, taken_total, oldest, last_activity, sleeping, resume_at
+        before = (backlog, taken_total, oldest, last_activity, sleeping, resume_at)
+        states: list[tuple[float, float, int, int, bool, int, bool]] = []
+        queue_minutes(t, end, states)
+        end = stop = t + len(states)
+        # The alarm that ended the last pass goes first: the others then run only up to where it stops.
+        stopper = None
+        for entry in order:
+            sim, owner, role = entry
+            ended = sim.run(t, stop, lag, acts(sim, owner, role), settled=t - 1 - lag)
+            if ended < stop:
+                stop, stopper = ended, entry
+        if stopper is not None:
+            order.remove(stopper)
+            order.insert(0, stopper)
+        if stop < end:
+            for data in datapoints:
+                data.rewind(stop - 1 - lag)
+            for sim, _, _ in sim_alarms:
+                sim.rewind(stop, lag)
+            for series in samples.values():
+                series[stop:end] = [NAN] * (end - stop)
+            backlog, taken_total, oldest, last_activity, sleeping, resume_at = states[stop - 1 - t][:6] if stop > t else before
+        if forward is not None:
+            for k in range(t, stop):
+                forward.observe(k, states[k - t][6])
+        return stop
+
+    order = list(sim_alarms)
+    sqs_idle_stop = settings.sqs_idle_stop
+    cpu_idle = settings.cpu_idle_percent
+    steady_from, backoff = 0, 1
+    settle = forward.settle if forward is not None else 0
     t = -1
     while t + 1 < minutes:
         t += 1
@@ -733,7 +942,12 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
             end = min(end, next_scheduled(t))
             if end - t >= 2:
                 # Waiting messages age by the same formula as minute by minute (bit for bit).
-                grown = [oldest_age(k) for k in range(t, end)] if backlog > 0 else None
+                grown = None
+                if backlog > 0:
+                    grown = []
+                    for k in range(t, end):
+                        oldest, age = _oldest_age(k, oldest, taken_total, cumulative, arrivals)
+                        grown.append(age)
                 forward.fill(t, end, grown=grown if age_s[t - 1] == age_s[t - 1] else None)
                 for floats in (out_visible, out_inflight):
                     floats[t:end] = [floats[t - 1]] * (end - t)
@@ -744,55 +958,23 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
                     last_activity = end - 1
                 t = end - 1
                 continue
+        if forward is not None and t >= steady_from and not pending and (t % MINUTES_PER_DAY) not in schedule:
+            end = steady(t)
+            # The minute it stopped at is replayed on its own (a policy may act there); after a
+            # stretch that did not start, the next tries wait a little longer each time.
+            backoff = 1 if end > t else min(2 * backoff, STEADY_MINUTES)
+            steady_from = max(end, t) + backoff
+            if end > t:
+                t = end - 1
+                continue
         # 1. Tasks.
         if starting[t]:
             running += starting[t]
             pending -= starting[t]
             starting[t] = 0
-        # 2. Queue.
+        # 2-3. Queue and metrics.
         arrived = arrivals[t]
-        capacity = running * per_task_minute
-        available = backlog + arrived
-        taken = available if available <= capacity else capacity
-        backlog = available - taken
-        taken_total += taken
-        in_flight = min(running * held, taken * processing / 60 * held)
-        if backlog > 1e-9:
-            age = oldest_age(t)
-        else:
-            backlog = 0.0
-            oldest = t + 1
-            age = processing if in_flight > 0 else 0.0
-        # 3. Metrics.
-        publishing = True
-        if settings.sqs_idle_stop:
-            if arrived > 0 or running > 0 or backlog > 0:
-                if sleeping:
-                    sleeping, resume_at = False, t + SQS_RESUME_MINUTES
-                last_activity = t
-            elif t - last_activity >= SQS_IDLE_MINUTES:
-                sleeping = True
-            publishing = not sleeping and t >= resume_at
-        if publishing:
-            visible_s[t] = backlog
-            inflight_s[t] = in_flight
-            age_s[t] = age if (backlog > 0 or in_flight > 0) else NAN
-            if counts_read:
-                sent_s[t] = arrived
-                received_s[t] = taken
-                deleted_s[t] = taken
-                idle = running - taken / per_task_minute if running else 0.0
-                empty_s[t] = max(0.0, idle) * (60.0 / receive_wait if receive_wait else settings.short_poll_receives_per_minute)
-        if running > 0 or insights_at_zero:
-            running_s[t] = float(running)
-            desired_s[t] = float(desired)
-        if running > 0 and cpu_read:
-            cpu_s[t] = settings.cpu_idle_percent + busy_span * (taken / capacity)
-        out_visible[t] = backlog
-        out_inflight[t] = in_flight
-        out_age[t] = age
-        out_running[t] = running
-        out_billed[t] = running + pending
+        taken = queue_minutes(t, t + 1)
         # 4. Scheduled actions: a new minimum above the desired capacity scales out to it, a new
         # maximum below it scales in (https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-scheduled-scaling.html).
         scheduled_change = False
@@ -857,12 +1039,9 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
             forward.observe(t, arrived == 0 and taken == 0 and not proposals and not starting[t + 1] and not scheduled_change
                             and (backlog <= 0 or running == 0))
     for sim in notifying:
-        previous: cw.State = "INSUFFICIENT_DATA"
-        for t in range(minutes):
-            state = sim.evaluate(t, lag)
-            if state == "ALARM" and previous != "ALARM":
-                pages += 1
-            previous = state
+        sim.run(0, minutes, lag)
+        pages += sum(1 for before, state in zip(["INSUFFICIENT_DATA", *sim.trail], sim.trail, strict=False)
+                     if state == "ALARM" and before != "ALARM")
     return ReplayResult(
         service=service.name, environment=service.environment, trace=trace.name,
         processing_seconds=processing, processing_source=processing_source,
@@ -872,6 +1051,16 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
         actions=tuple(actions), pages=pages, notes=tuple(dict.fromkeys(notes)),
         events=tuple((e.name, e.minute) for e in trace.events),
     )
+
+
+def _oldest_age(t: int, oldest: int, taken_total: float, cumulative: Sequence[float], arrivals: Sequence[float]) -> tuple[int, float]:
+    """The arrival minute of the oldest message not yet taken at the end of minute ``t`` (from
+    ``oldest`` on) and how many seconds it has waited, arrivals spread evenly over their minute."""
+    while oldest < t and cumulative[oldest + 1] <= taken_total + 1e-9:
+        oldest += 1
+    cohort = arrivals[oldest]
+    served_share = (taken_total - cumulative[oldest]) / cohort if cohort > 0 else 0.0
+    return oldest, ((t + 1) - (oldest + min(1.0, max(0.0, served_share)))) * 60.0
 
 
 def _rule(alarm: Alarm) -> cw.AlarmRule:
@@ -900,10 +1089,9 @@ def _propose(policy: _Policy, role: str, sim: _SimAlarm, desired: int, now: floa
         else:
             proposed = aas.clamp(direct, minimum, maximum)
         return proposed if cooldowns.allows(proposed, desired, now) else None
-    used = sim.used
-    if policy.tracking is None or not used:
+    latest = sim.latest
+    if policy.tracking is None or latest is None:
         return None
-    latest = used[-1]
     if role == "high":
         capacity = aas.tracking_capacity(cooldowns.base(desired, now), latest, policy.tracking.target)
         if capacity is None:
