@@ -43,8 +43,10 @@ False: nothing published while no task runs).
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate, repeat
 
 from stable_fargate.review import alarms as cw
 from stable_fargate.review import autoscaling as aas
@@ -73,6 +75,9 @@ SQS_METRICS = {
 INSIGHTS_METRICS = {"RunningTaskCount": "running", "DesiredTaskCount": "desired"}
 ECS_METRICS = {"CPUUtilization": "cpu"}
 SOURCES = (*SQS_METRICS.values(), *INSIGHTS_METRICS.values(), *ECS_METRICS.values())
+
+SWEEP_MINUTES = 8
+"""Datapoints from which an alarm counts its real and breaching ones in one sweep."""
 
 STEADY_MINUTES = 4
 STEADY_MAX_MINUTES = 240
@@ -449,7 +454,13 @@ class _SimAlarm:
             data.complete(last)
         present, breaching = self.present, self.breaching
         counted = self.counted
-        if counted <= last:
+        if last - counted >= SWEEP_MINUTES:
+            # A long range in one sweep: NaN is neither equal to itself nor on either side of a threshold.
+            segment = data.values[counted:last + 1]
+            present[counted:last + 2] = accumulate(map(operator.eq, segment, segment), initial=present[counted])
+            breaching[counted:last + 2] = accumulate(map(self.compare, segment, repeat(self.threshold)), initial=breaching[counted])
+            self.counted = last + 1
+        elif counted <= last:
             values, compare, threshold = data.values, self.compare, self.threshold
             real, hits = present[counted], breaching[counted]
             for i in range(counted, last + 1):
@@ -462,6 +473,24 @@ class _SimAlarm:
                 breaching[i + 1] = hits
             self.counted = last + 1
         n, m, before_first, no_data = self.n, self.m, self.span - 1, self.no_data
+        low = t0 - lag - n + 1
+        if t1 - t0 > 1 and low >= 0 and lag <= self.span - n:
+            # Every minute's n newest datapoints are before the ones in transit: if all of the
+            # run's are real and fewer than m breach, or all do, every minute is decided alike.
+            end = t1 - lag
+            real, hits = present[end] - present[low], breaching[end] - breaching[low]
+            if real == end - low and (hits < m or hits == real):
+                uniform: cw.State = "ALARM" if hits == real and n >= m else "OK"
+                if uniform == "OK" or stop is None:
+                    trail.extend([uniform] * (t1 - t0))
+                    self.state, self._used, self._used_range = uniform, None, (end - n, end)
+                    return t1
+                for t in range(t0, t1):
+                    trail.append(uniform)
+                    self.state, self._used, self._used_range = uniform, None, (t - lag - n + 1, t - lag + 1)
+                    if stop(t):
+                        return t
+                return t1
         state, used, used_low = self.state, self._used, self._used_range[0]
         append = trail.append
         for t in range(t0, t1):
