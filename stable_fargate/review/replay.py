@@ -78,6 +78,8 @@ SOURCES = (*SQS_METRICS.values(), *INSIGHTS_METRICS.values(), *ECS_METRICS.value
 
 SWEEP_MINUTES = 8
 """Datapoints from which an alarm counts its real and breaching ones in one sweep."""
+CHUNK_MINUTES = 32
+"""Minutes an alarm tries to decide alike at once (when its datapoints there allow it)."""
 
 STEADY_MINUTES = 4
 STEADY_MAX_MINUTES = 240
@@ -215,24 +217,28 @@ def bind(metric: Metric, service: Service) -> str | None:
 
 def _statistic(stat: str) -> Callable[[Sequence[float]], float]:
     """The period's statistic over the samples present (chosen once, not per datapoint)."""
+    def real(values: Sequence[float]) -> Sequence[float]:
+        # Usually every sample is there: no copy then (NaN is not equal to itself).
+        return values if all(map(operator.eq, values, values)) else [v for v in values if v == v]
+
     def total(values: Sequence[float]) -> float:
-        present = [v for v in values if v == v]
+        present = real(values)
         return float(sum(present)) if present else NAN
 
     def maximum(values: Sequence[float]) -> float:
-        present = [v for v in values if v == v]
+        present = real(values)
         return max(present) if present else NAN
 
     def minimum(values: Sequence[float]) -> float:
-        present = [v for v in values if v == v]
+        present = real(values)
         return min(present) if present else NAN
 
     def count(values: Sequence[float]) -> float:
-        present = [v for v in values if v == v]
+        present = real(values)
         return float(len(present)) if present else NAN
 
     def average(values: Sequence[float]) -> float:
-        present = [v for v in values if v == v]
+        present = real(values)
         return float(sum(present)) / len(present) if present else NAN
 
     return {"Sum": total, "Maximum": maximum, "Minimum": minimum, "SampleCount": count}.get(stat, average)
@@ -355,6 +361,22 @@ class _Datapoints:
             window[stale] = [NAN] * length
         self.computed_until = e
 
+    def newest(self, t0: int, t1: int, lag: int) -> list[float]:
+        """:meth:`partial` of a metric (no expression) at the end of minutes ``t0`` to ``t1 - 1``,
+        from the samples that have arrived ``lag`` minutes before."""
+        if not self.sources:
+            return [NAN] * (t1 - t0)
+        (series, stat), = self.sources
+        partials, period, out = self._partials, self.period, []
+        for t in range(t0, t1):
+            key = (t, t - lag, -1)
+            value = partials.get(key)
+            if value is None:
+                first = max(0, t - period + 1)
+                value = NAN if t - lag < first else partials.setdefault(key, stat(series[first:t - lag + 1]))
+            out.append(value)
+        return out
+
     def partial(self, end: int, arrived: int) -> float:
         """The newest period's datapoint from the samples that have arrived (up to ``arrived``)."""
         # Kept for the other alarms that read it (an expression's also reads the completed
@@ -438,14 +460,22 @@ class _SimAlarm:
         trail = self.trail
         trail.clear()
         self.trail_state = self.state
+        data = self.datapoints
         if not self.one_minute:
-            for t in range(t0, t1):
-                state = self.evaluate(t, lag)
+            # One evaluation period of a metric: its newest (partly arrived) datapoints, in one go.
+            one_period = self.n == 1 and data.period > lag and data.function is None
+            compare, threshold = self.compare, self.threshold
+            for t, value in zip(range(t0, t1), data.newest(t0, t1, lag) if one_period else [NAN] * (t1 - t0), strict=True):
+                state: cw.State
+                if value == value:
+                    self._used = (value,)
+                    state = self.state = "ALARM" if compare(value, threshold) else "OK"
+                else:
+                    state = self.evaluate(t, lag)
                 trail.append(state)
                 if stop is not None and state == "ALARM" and stop(t):
                     return t
             return t1
-        data = self.datapoints
         # Datapoints computed before this run (an alarm evaluated after the replay on a scaling
         # alarm's datapoints) are in its evaluation range: the general evaluation reads them.
         known = data.computed_until if settled is None else settled
@@ -473,58 +503,69 @@ class _SimAlarm:
                 breaching[i + 1] = hits
             self.counted = last + 1
         n, m, before_first, no_data = self.n, self.m, self.span - 1, self.no_data
-        low = t0 - lag - n + 1
-        if t1 - t0 > 1 and low >= 0 and lag <= self.span - n:
-            # Every minute's n newest datapoints are before the ones in transit: if all of the
-            # run's are real and fewer than m breach, or all do, every minute is decided alike.
-            end = t1 - lag
-            real, hits = present[end] - present[low], breaching[end] - breaching[low]
-            if real == end - low and (hits < m or hits == real):
-                uniform: cw.State = "ALARM" if hits == real and n >= m else "OK"
-                if uniform == "OK" or stop is None:
-                    trail.extend([uniform] * (t1 - t0))
-                    self.state, self._used, self._used_range = uniform, None, (end - n, end)
-                    return t1
-                for t in range(t0, t1):
-                    trail.append(uniform)
-                    self.state, self._used, self._used_range = uniform, None, (t - lag - n + 1, t - lag + 1)
-                    if stop(t):
-                        return t
-                return t1
+        # Each minute's n newest slots lie before the datapoints in transit (with a lag of more
+        # than 2 minutes they may not: minute by minute then).
+        aligned = lag <= self.span - n
         state, used, used_low = self.state, self._used, self._used_range[0]
         append = trail.append
-        for t in range(t0, t1):
-            e = t - lag
-            first = t - before_first
-            if e < first or e < 0:
-                # Not one datapoint of the evaluation range has arrived.
-                used = ()
-                state = no_data or state
-            else:
-                low = e - n + 1
-                lo = first if first > 0 else 0
-                newest = present[e + 1]
-                if low >= lo and newest - present[low] == n:
-                    # The n newest real datapoints are the n before the ones still in transit.
-                    used, used_low = None, low
-                    state = "ALARM" if breaching[e + 1] - breaching[low] >= m else "OK"
-                elif newest == present[lo]:
-                    # Not one real datapoint in the evaluation range.
+        start = t0
+        while start < t1:
+            t, chunk = start, min(start + CHUNK_MINUTES, t1)
+            # Minutes decided alike: every datapoint of their ranges real, with fewer than m or
+            # all of them breaching; or not one real (the state without data, unless it stays).
+            low, end = t - lag - n + 1, chunk - lag
+            alike: cw.State | None = None
+            if chunk - t > 1 and aligned and low >= 0:
+                real, hits = present[end] - present[low], breaching[end] - breaching[low]
+                if real == end - low and (hits < m or hits == real):
+                    alike, alike_used = ("ALARM" if hits == real and n >= m else "OK"), None
+            if alike is None and chunk - t > 1 and no_data is not None and present[max(0, end)] == present[max(0, t - before_first)]:
+                alike, alike_used = no_data, ()
+            if alike is not None:
+                if alike == "ALARM" and stop is not None:
+                    for k in range(t, chunk):
+                        append(alike)
+                        self.state, self._used, self._used_range = alike, alike_used, (k - lag - n + 1, k - lag + 1)
+                        if stop(k):
+                            return k
+                else:
+                    trail.extend([alike] * (chunk - t))
+                state, used, used_low = alike, alike_used, end - n
+                start = chunk
+                continue
+            for t in range(start, chunk):
+                e = t - lag
+                first = t - before_first
+                if e < first or e < 0:
+                    # Not one datapoint of the evaluation range has arrived.
                     used = ()
                     state = no_data or state
-                elif e >= known:
-                    self.state = state
-                    state = self._sparse(t, e, lo, newest - present[lo])
-                    used, used_low = self._used, self._used_range[0]
                 else:
-                    evaluation = cw.evaluate(self._range(t, lag, 1, self.span), self.rule, state)
-                    used = evaluation.used
-                    state = evaluation.state
-            append(state)
-            if state == "ALARM" and stop is not None:
-                self.state, self._used, self._used_range = state, used, (used_low, e + 1)
-                if stop(t):
-                    return t
+                    low = e - n + 1
+                    lo = first if first > 0 else 0
+                    newest = present[e + 1]
+                    if low >= lo and newest - present[low] == n:
+                        # The n newest real datapoints are the n before the ones still in transit.
+                        used, used_low = None, low
+                        state = "ALARM" if breaching[e + 1] - breaching[low] >= m else "OK"
+                    elif newest == present[lo]:
+                        # Not one real datapoint in the evaluation range.
+                        used = ()
+                        state = no_data or state
+                    elif e >= known:
+                        self.state = state
+                        state = self._sparse(t, e, lo, newest - present[lo])
+                        used, used_low = self._used, self._used_range[0]
+                    else:
+                        evaluation = cw.evaluate(self._range(t, lag, 1, self.span), self.rule, state)
+                        used = evaluation.used
+                        state = evaluation.state
+                append(state)
+                if state == "ALARM" and stop is not None:
+                    self.state, self._used, self._used_range = state, used, (used_low, e + 1)
+                    if stop(t):
+                        return t
+            start = chunk
         self.state, self._used, self._used_range = state, used, (used_low, t1 - lag)
         return t1
 
@@ -843,7 +884,9 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
         queued, total, waiting, active, asleep, resume = backlog, taken_total, oldest, last_activity, sleeping, resume_at
         capacity = running * per_task_minute
         held_by_tasks = running * held
+        billed = running + pending
         insights = running > 0 or insights_at_zero
+        running_sample, desired_sample = float(running), float(desired)
         cpu = running > 0 and cpu_read
         quiet_since = forward.quiet_since if forward is not None and states is not None else None
         taken = 0.0
@@ -882,15 +925,15 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
                     idle = running - taken / per_task_minute if running else 0.0
                     empty_s[k] = max(0.0, idle) * empty_receives
             if insights:
-                running_s[k] = float(running)
-                desired_s[k] = float(desired)
+                running_s[k] = running_sample
+                desired_s[k] = desired_sample
             if cpu:
                 cpu_s[k] = cpu_idle + busy_span * (taken / capacity)
             out_visible[k] = queued
             out_inflight[k] = in_flight
             out_age[k] = age
             out_running[k] = running
-            out_billed[k] = running + pending
+            out_billed[k] = billed
             if states is not None:
                 out_desired[k] = desired
                 quiet = arrived == 0 and taken == 0 and (queued <= 0 or running == 0)
