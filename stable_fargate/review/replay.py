@@ -428,11 +428,16 @@ class _SimAlarm:
 
     def evaluate(self, t: int, lag: int) -> cw.State:
         """The state at the end of minute ``t`` (evaluated after minute ``t - 1``)."""
-        if self.one_minute:
-            self.run(t, t + 1, lag)
-            return self.state
         data = self.datapoints
         e = t - lag
+        if self.one_minute:
+            known = data.computed_until
+            if e > known:
+                data.complete(e)
+            self._count(e)
+            state, used, used_low = self._decide(t, e, self.state, known)
+            self.state, self._used, self._used_range = state, used, (used_low, e + 1)
+            return state
         # The newest partial datapoint of a metric reads only its samples: the completed
         # datapoints wait until something reads them (completing is a catch-up, in order).
         if e >= 0 and not (self.n == 1 and data.period > lag and data.function is None):
@@ -482,26 +487,8 @@ class _SimAlarm:
         last = t1 - 1 - lag
         if last > known:
             data.complete(last)
+        self._count(last)
         present, breaching = self.present, self.breaching
-        counted = self.counted
-        if last - counted >= SWEEP_MINUTES:
-            # A long range in one sweep: NaN is neither equal to itself nor on either side of a threshold.
-            segment = data.values[counted:last + 1]
-            present[counted:last + 2] = accumulate(map(operator.eq, segment, segment), initial=present[counted])
-            breaching[counted:last + 2] = accumulate(map(self.compare, segment, repeat(self.threshold)), initial=breaching[counted])
-            self.counted = last + 1
-        elif counted <= last:
-            values, compare, threshold = data.values, self.compare, self.threshold
-            real, hits = present[counted], breaching[counted]
-            for i in range(counted, last + 1):
-                v = values[i]
-                if v == v:
-                    real += 1
-                    if compare(v, threshold):
-                        hits += 1
-                present[i + 1] = real
-                breaching[i + 1] = hits
-            self.counted = last + 1
         n, m, before_first, no_data = self.n, self.m, self.span - 1, self.no_data
         # Each minute's n newest slots lie before the datapoints in transit (with a lag of more
         # than 2 minutes they may not: minute by minute then).
@@ -534,40 +521,66 @@ class _SimAlarm:
                 start = chunk
                 continue
             for t in range(start, chunk):
-                e = t - lag
-                first = t - before_first
-                if e < first or e < 0:
-                    # Not one datapoint of the evaluation range has arrived.
-                    used = ()
-                    state = no_data or state
-                else:
-                    low = e - n + 1
-                    lo = first if first > 0 else 0
-                    newest = present[e + 1]
-                    if low >= lo and newest - present[low] == n:
-                        # The n newest real datapoints are the n before the ones still in transit.
-                        used, used_low = None, low
-                        state = "ALARM" if breaching[e + 1] - breaching[low] >= m else "OK"
-                    elif newest == present[lo]:
-                        # Not one real datapoint in the evaluation range.
-                        used = ()
-                        state = no_data or state
-                    elif e >= known:
-                        self.state = state
-                        state = self._sparse(t, e, lo, newest - present[lo])
-                        used, used_low = self._used, self._used_range[0]
-                    else:
-                        evaluation = cw.evaluate(self._range(t, lag, 1, self.span), self.rule, state)
-                        used = evaluation.used
-                        state = evaluation.state
+                state, used, used_low = self._decide(t, t - lag, state, known)
                 append(state)
                 if state == "ALARM" and stop is not None:
-                    self.state, self._used, self._used_range = state, used, (used_low, e + 1)
+                    self.state, self._used, self._used_range = state, used, (used_low, t - lag + 1)
                     if stop(t):
                         return t
             start = chunk
         self.state, self._used, self._used_range = state, used, (used_low, t1 - lag)
         return t1
+
+    def _count(self, last: int) -> None:
+        """The running counts of real and breaching datapoints up to index ``last``."""
+        counted = self.counted
+        if counted > last:
+            return
+        present, breaching, values = self.present, self.breaching, self.datapoints.values
+        if last - counted >= SWEEP_MINUTES:
+            # In one sweep: NaN is neither equal to itself nor on either side of a threshold.
+            segment = values[counted:last + 1]
+            present[counted:last + 2] = accumulate(map(operator.eq, segment, segment), initial=present[counted])
+            breaching[counted:last + 2] = accumulate(map(self.compare, segment, repeat(self.threshold)), initial=breaching[counted])
+        else:
+            compare, threshold = self.compare, self.threshold
+            real, hits = present[counted], breaching[counted]
+            for i in range(counted, last + 1):
+                v = values[i]
+                if v == v:
+                    real += 1
+                    if compare(v, threshold):
+                        hits += 1
+                present[i + 1] = real
+                breaching[i + 1] = hits
+        self.counted = last + 1
+
+    def _decide(self, t: int, e: int, state: cw.State, known: int) -> tuple[cw.State, tuple[float, ...] | None, int]:
+        """The state at the end of minute ``t`` from the counts up to its newest arrived datapoint
+        ``e`` (``state``: the one before), and what it rests on: the datapoints, or None for the
+        real ones from the index returned to ``e``. Datapoints computed after ``known`` are in transit."""
+        first = t - self.span + 1
+        if e < first or e < 0:
+            # Not one datapoint of the evaluation range has arrived.
+            return self.no_data or state, (), 0
+        present, n = self.present, self.n
+        low = e - n + 1
+        lo = first if first > 0 else 0
+        newest = present[e + 1]
+        if low >= lo and newest - present[low] == n:
+            # The n newest real datapoints are the n before the ones still in transit.
+            return "ALARM" if self.breaching[e + 1] - self.breaching[low] >= self.m else "OK", None, low
+        if newest == present[lo]:
+            # Not one real datapoint in the evaluation range.
+            return self.no_data or state, (), 0
+        if e >= known:
+            self.state = state
+            decided = self._sparse(t, e, lo, newest - present[lo])
+            return decided, self._used, self._used_range[0]
+        # Datapoints computed before, after e (an alarm evaluated after the replay on a scaling
+        # alarm's datapoints), are in the range this reads.
+        evaluation = cw.evaluate(self._range(t, t - e, 1, self.span), self.rule, state)
+        return evaluation.state, evaluation.used, 0
 
     def rewind(self, t: int, lag: int) -> None:
         """Back to the end of minute ``t - 1`` of the last :meth:`run`."""
