@@ -237,3 +237,34 @@ def test_fast_forward_gives_the_minute_by_minute_result(settings: ReplaySettings
             quick = replay(service, trace, settings)  # type: ignore[arg-type]
             slow = replay(service, trace, dataclasses.replace(settings, fast_forward=False))  # type: ignore[arg-type]
             assert quick == slow, (service, trace.name)  # type: ignore[attr-defined]
+
+
+def test_fast_forward_after_a_scheduled_scale_in_writes_the_new_count() -> None:
+    """A lowered MaxCapacity stops tasks after the minute's outputs are written: the quiet
+    stretch that follows starts from the new count, not a copy of the minute before."""
+    scheduled = [
+        {"ScheduledActionName": "WarmStart", "Schedule": "cron(30 1 * * ? *)", "Timezone": "Europe/London",
+         "ScalableTargetAction": {"MinCapacity": 3}},
+        {"ScheduledActionName": "WarmEnd", "Schedule": "cron(0 3 * * ? *)", "Timezone": "Europe/London",
+         "ScalableTargetAction": {"MinCapacity": 0}},
+        {"ScheduledActionName": "Cap", "Schedule": "cron(0 9 * * ? *)", "Timezone": "Europe/London",
+         "ScalableTargetAction": {"MaxCapacity": 1}},
+    ]
+    service = worker({}, maximum=10, scheduled=scheduled)
+    quiet = Trace("quiet", (0.0,) * 1440)
+    settings = ReplaySettings(processing_seconds=2)
+    result = replay(service, quiet, settings)
+    assert result.running[540] == 3 and result.running[541] == 1
+    assert result == replay(service, quiet, ReplaySettings(processing_seconds=2, fast_forward=False))
+
+
+def test_fast_forward_ages_waiting_messages_bit_for_bit() -> None:
+    """Messages left waiting with no task (a partly served minute's cohort): their age in a
+    fast-forwarded stretch is the minute-by-minute formula's, to the last bit."""
+    stop = [{"ScheduledActionName": "Stop", "Schedule": "cron(0 9 * * ? *)", "Timezone": "Europe/London",
+             "ScalableTargetAction": {"MinCapacity": 0, "MaxCapacity": 0}}]
+    service = worker({}, minimum=1, maximum=1, scheduled=stop, processing=7)
+    trace = Trace("stopped", tuple(32.93 if 420 <= t < 540 else 0.0 for t in range(1440)))
+    quick = replay(service, trace)
+    assert quick.running[541] == 0 and quick.max_age > 8000
+    assert quick == replay(service, trace, ReplaySettings(fast_forward=False))

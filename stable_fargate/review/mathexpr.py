@@ -40,7 +40,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal, Protocol
 
 NAN = float("nan")
@@ -261,9 +262,21 @@ class Compiled:
     source: str
     function: Callable[[Sequence[float], History | None], float]
     uses_history: bool
+    binder: Callable[..., Callable[[int, int, list[float], History | None], None]] = field(repr=False, compare=False)
+    """``binder(*series)``: the same body reading ``series[i][e]`` for ``metrics[i]`` (see :meth:`bind`)."""
 
     def __call__(self, values: Sequence[float], history: History | None = None) -> float:
         return self.function(values, history)
+
+    def bind(self, series: Sequence[Sequence[float]]) -> Callable[[int, int, list[float], History | None], None]:
+        """``compute(start, stop, values, history)``: writes ``values[e]``, the expression at index
+        ``e`` of ``series`` (one per metric, in :attr:`metrics` order), for ``e`` in
+        ``range(start, stop)``; ``history.end`` is set to each ``e`` in turn when the expression
+        reads its history. The generated body is the one :attr:`function` runs, so each value is
+        the same to the bit; it saves a list and a call per datapoint."""
+        if len(series) != len(self.metrics):
+            raise ValueError(f"{self.text!r} reads {len(self.metrics)} series, {len(series)} given")
+        return self.binder(*series)
 
 
 def inline(text: str, expressions: Mapping[str, str]) -> Node:
@@ -290,21 +303,37 @@ def _inline(node: Node, expressions: Mapping[str, str], seen: tuple[str, ...]) -
 
 def compile_expression(text: str, expressions: Mapping[str, str] | None = None, *, fill_empty: bool = False) -> Compiled:
     """Compile ``text`` (other queries' expressions in ``expressions`` are inlined)."""
-    tree = inline(text, expressions or {})
+    return _compile(text, tuple(sorted((expressions or {}).items())), fill_empty)
+
+
+@lru_cache(maxsize=256)
+def _compile(text: str, expressions: tuple[tuple[str, str], ...], fill_empty: bool) -> Compiled:
+    # Cached: every replay of a worker compiles the same few expressions (a Compiled is immutable).
+    tree = inline(text, dict(expressions))
     generator = _Generator(fill_empty=fill_empty)
     result, kind = generator.node(tree)
     if kind != "series":
         raise MathError(f"{text!r} does not give a time series (an alarm needs one)")
-    body = "\n".join("    " + line for line in (*generator.lines, f"return {result}"))
-    unpack = "".join(f"    {_var(i)} = values[{i}]\n" for i in range(len(generator.metrics)))
+    lines = (*generator.lines, f"return {result}")
+    count = len(generator.metrics)
+    body = "\n".join("    " + line for line in lines)
+    unpack = "".join(f"    {_var(i)} = values[{i}]\n" for i in range(count))
     source = f"def expression(values, history):\n{unpack}{body}\n"
+    # The same body in a loop over a range of indices, in a closure over the series (Compiled.bind).
+    series = ", ".join(f"s{i}" for i in range(count))
+    head = "            history.end = e\n" if generator.uses_history else ""
+    bound_unpack = "".join(f"            {_var(i)} = s{i}[e]\n" for i in range(count))
+    bound_body = "\n".join("            " + line for line in (*generator.lines, f"values[e] = {result}"))
+    binder_source = (f"def binder({series}):\n    def compute(start, stop, values, history):\n        for e in range(start, stop):\n"
+                     f"{head}{bound_unpack}{bound_body}\n    return compute\n")
     namespace: dict[str, object] = {"NAN": NAN, "math": math, "_pow": _pow, "_aggregate": _aggregate}
     exec(compile(source, f"<metric math {text!r}>", "exec"), namespace)  # generated from the checked tree, never the text
-    function = namespace["expression"]
+    exec(compile(binder_source, f"<metric math {text!r}>", "exec"), namespace)
     return Compiled(
         text=text, metrics=tuple(generator.metrics), source=source,
-        function=function,  # type: ignore[arg-type]
+        function=namespace["expression"],  # type: ignore[arg-type]
         uses_history=generator.uses_history,
+        binder=namespace["binder"],  # type: ignore[arg-type]
     )
 
 

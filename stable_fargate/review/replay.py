@@ -43,8 +43,10 @@ False: nothing published while no task runs).
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate, repeat
 
 from stable_fargate.review import alarms as cw
 from stable_fargate.review import autoscaling as aas
@@ -73,6 +75,16 @@ SQS_METRICS = {
 INSIGHTS_METRICS = {"RunningTaskCount": "running", "DesiredTaskCount": "desired"}
 ECS_METRICS = {"CPUUtilization": "cpu"}
 SOURCES = (*SQS_METRICS.values(), *INSIGHTS_METRICS.values(), *ECS_METRICS.values())
+
+SWEEP_MINUTES = 8
+"""Datapoints from which an alarm counts its real and breaching ones in one sweep."""
+CHUNK_MINUTES = 32
+"""Minutes an alarm tries to decide alike at once (when its datapoints there allow it)."""
+
+STEADY_MINUTES = 4
+STEADY_MAX_MINUTES = 240
+"""A steady stretch's first and longest pass (what a pass computes past the minute a policy acts
+is thrown away)."""
 
 
 @dataclass(frozen=True)
@@ -204,20 +216,32 @@ def bind(metric: Metric, service: Service) -> str | None:
 
 
 def _statistic(stat: str) -> Callable[[Sequence[float]], float]:
-    def aggregate(values: Sequence[float]) -> float:
-        present = [v for v in values if v == v]
-        if not present:
-            return NAN
-        if stat == "Sum":
-            return float(sum(present))
-        if stat == "Maximum":
-            return max(present)
-        if stat == "Minimum":
-            return min(present)
-        if stat == "SampleCount":
-            return float(len(present))
-        return float(sum(present)) / len(present)
-    return aggregate
+    """The period's statistic over the samples present (chosen once, not per datapoint)."""
+    def real(values: Sequence[float]) -> Sequence[float]:
+        # Usually every sample is there: no copy then (NaN is not equal to itself).
+        return values if all(map(operator.eq, values, values)) else [v for v in values if v == v]
+
+    def total(values: Sequence[float]) -> float:
+        present = real(values)
+        return float(sum(present)) if present else NAN
+
+    def maximum(values: Sequence[float]) -> float:
+        present = real(values)
+        return max(present) if present else NAN
+
+    def minimum(values: Sequence[float]) -> float:
+        present = real(values)
+        return min(present) if present else NAN
+
+    def count(values: Sequence[float]) -> float:
+        present = real(values)
+        return float(len(present)) if present else NAN
+
+    def average(values: Sequence[float]) -> float:
+        present = real(values)
+        return float(sum(present)) / len(present) if present else NAN
+
+    return {"Sum": total, "Maximum": maximum, "Minimum": minimum, "SampleCount": count}.get(stat, average)
 
 
 # --- Alarms in the simulation -------------------------------------------------------------------
@@ -253,8 +277,8 @@ class _Datapoints:
     """The datapoints of one metric or expression at one period, computed once per minute
     when their samples have arrived, and shared by every alarm that reads them (target
     tracking's two alarms read the same)."""
-    __slots__ = ("compiled", "computed_until", "direct", "function", "history", "period", "replayable", "sources", "values",
-                 "windows")
+    __slots__ = ("_partials", "compiled", "compute", "computed_until", "direct", "function", "history", "period", "replayable", "sources",
+                 "values", "windows")
 
     def __init__(self, label: str, queries: Sequence[MetricQuery], period_seconds: int, span: int,
                  samples: dict[str, list[float]], service: Service, minutes: int, settings: ReplaySettings,
@@ -292,7 +316,10 @@ class _Datapoints:
             self.windows.append(self.sources[-1][0] if self.period == 1 else [NAN] * minutes)
         self.direct = self.compiled is None and self.period == 1 and bool(self.windows)
         self.function = self.compiled.function if self.compiled is not None else None
+        # The expression reads its windows at the datapoints' indices directly (no list per datapoint).
+        self.compute = self.compiled.bind(self.windows) if self.compiled is not None else None
         self.history = _History(self.windows, self.period, span)
+        self._partials: dict[tuple[int, int, int], float] = {}
 
     def value(self, values: list[float], end: int) -> float:
         if self.function is None:
@@ -301,45 +328,86 @@ class _Datapoints:
         return self.function(values, self.history)
 
     def complete(self, e: int) -> None:
-        """Compute the datapoint of the period ending at minute ``e`` (its samples are in)."""
-        if e <= self.computed_until:
+        """Compute the datapoints of the periods ending at minutes up to ``e`` (their samples are in)."""
+        start = self.computed_until + 1
+        if e < start:
             return
         self.computed_until = e
+        values, windows = self.values, self.windows
         if self.direct:
-            self.values[e] = self.windows[0][e]
+            values[start:e + 1] = windows[0][start:e + 1]
             return
-        if self.period > 1:
-            first = max(0, e - self.period + 1)
-            for window, (series, stat) in zip(self.windows, self.sources, strict=True):
-                window[e] = stat(series[first:e + 1])
-        if self.function is not None:
-            self.history.end = e
-            self.values[e] = self.function([w[e] for w in self.windows], self.history)
+        period = self.period
+        if period > 1:
+            for i in range(start, e + 1):
+                first = max(0, i - period + 1)
+                for window, (series, stat) in zip(windows, self.sources, strict=True):
+                    window[i] = stat(series[first:i + 1])
+        if self.compute is not None:
+            self.compute(start, e + 1, values, self.history)
         else:
-            self.values[e] = self.windows[0][e] if self.windows and self.replayable else NAN
+            values[start:e + 1] = windows[0][start:e + 1] if windows and self.replayable else [NAN] * (e + 1 - start)
+
+    def rewind(self, e: int) -> None:
+        """Forget the datapoints after minute ``e``, and the partial ones (computed ahead of a
+        stretch that ended sooner, from samples that are recomputed)."""
+        self._partials.clear()
+        if e >= self.computed_until:
+            return
+        stale = slice(max(0, e + 1), self.computed_until + 1)
+        length = stale.stop - stale.start
+        self.values[stale] = [NAN] * length
+        for window in self.windows if self.period > 1 else ():
+            window[stale] = [NAN] * length
+        self.computed_until = e
+
+    def newest(self, t0: int, t1: int, lag: int) -> list[float]:
+        """:meth:`partial` of a metric (no expression) at the end of minutes ``t0`` to ``t1 - 1``,
+        from the samples that have arrived ``lag`` minutes before."""
+        if not self.sources:
+            return [NAN] * (t1 - t0)
+        (series, stat), = self.sources
+        partials, period, out = self._partials, self.period, []
+        for t in range(t0, t1):
+            key = (t, t - lag, -1)
+            value = partials.get(key)
+            if value is None:
+                first = max(0, t - period + 1)
+                value = NAN if t - lag < first else partials.setdefault(key, stat(series[first:t - lag + 1]))
+            out.append(value)
+        return out
 
     def partial(self, end: int, arrived: int) -> float:
         """The newest period's datapoint from the samples that have arrived (up to ``arrived``)."""
-        first = max(0, end - self.period + 1)
-        if arrived < first:
-            return NAN
-        return self.value([stat(series[first:arrived + 1]) for series, stat in self.sources], end)
+        # Kept for the other alarms that read it (an expression's also reads the completed
+        # datapoints: kept with how far they reach).
+        key = (end, arrived, self.computed_until if self.function is not None else -1)
+        value = self._partials.get(key)
+        if value is None:
+            first = max(0, end - self.period + 1)
+            if arrived < first:
+                return NAN
+            value = self._partials[key] = self.value([stat(series[first:arrived + 1]) for series, stat in self.sources], end)
+        return value
 
 
 class _SimAlarm:
     """One alarm (a template's, or one that target tracking creates) in the replay.
 
-    A one-minute alarm keeps running counts of its present and breaching datapoints, so the
-    common cases (the N newest real datapoints are consecutive; no real datapoint at all) are
-    decided without building the evaluation range; every other case goes through
-    :func:`stable_fargate.review.alarms.evaluate`."""
-    __slots__ = ("_used", "_used_range", "breaching", "compare", "counted", "datapoints", "label", "m", "n", "present", "rule",
-                 "span", "state", "threshold")
+    A one-minute alarm keeps running counts of its present and breaching datapoints, and
+    decides from them what :func:`stable_fargate.review.alarms.evaluate` would decide over its
+    evaluation range (the datapoints still in transit are missing), without building the range;
+    the datapoints a decision rests on are read only when a policy asks (:attr:`used`). Longer
+    periods, and a range that holds datapoints in transit (an alarm evaluated after the replay
+    on datapoints a scaling alarm has already computed), go through that function itself."""
+    __slots__ = ("_used", "_used_range", "breaching", "compare", "counted", "datapoints", "label", "m", "n", "no_data", "one_minute",
+                 "present", "rule", "span", "state", "threshold", "trail", "trail_start", "trail_state", "treat_missing")
 
     def __init__(self, label: str, datapoints: _Datapoints, rule: cw.AlarmRule, minutes: int) -> None:
         self.label = label
         self.rule = rule
         self.datapoints = datapoints
+        self.one_minute = datapoints.period == 1
         self.state: cw.State = "INSUFFICIENT_DATA"
         self.present = [0] * (minutes + 1)
         self.breaching = [0] * (minutes + 1)
@@ -349,59 +417,202 @@ class _SimAlarm:
         self.span = rule.evaluation_range
         self.compare = cw.OPERATORS[rule.comparison]
         self.threshold = rule.threshold
+        self.treat_missing = rule.treat_missing
+        # The state with no real datapoint in range; None: the state stays (TreatMissingData ignore).
+        self.no_data: cw.State | None = None if rule.treat_missing == "ignore" else cw.no_data_state(rule, "OK")
         self._used: tuple[float, ...] | None = None
         self._used_range = (0, 0)
+        self.trail: list[cw.State] = []
+        self.trail_start = 0
+        self.trail_state: cw.State = self.state
 
     def evaluate(self, t: int, lag: int) -> cw.State:
+        """The state at the end of minute ``t`` (evaluated after minute ``t - 1``)."""
         data = self.datapoints
         e = t - lag
-        if data.period == 1:
-            present = self.present
-            breaching = self.breaching
-            if e >= 0:
-                if e > data.computed_until:
-                    data.complete(e)
-                counted = self.counted
-                if counted <= e:
-                    values, compare, threshold = data.values, self.compare, self.threshold
-                    for i in range(counted, e + 1):
-                        v = values[i]
-                        if v == v:
-                            present[i + 1] = present[i] + 1
-                            breaching[i + 1] = breaching[i] + compare(v, threshold)
-                        else:
-                            present[i + 1] = present[i]
-                            breaching[i + 1] = breaching[i]
-                    self.counted = e + 1
-            n = self.n
-            first = t - self.span + 1
-            low = e - n + 1
-            if low >= 0 and low >= first and present[e + 1] - present[low] == n:
-                # The n newest real datapoints are the n before the ones still in transit.
-                self._used = None
-                self._used_range = (low, e + 1)
-                state: cw.State = "ALARM" if breaching[e + 1] - breaching[low] >= self.m else "OK"
-                self.state = state
-                return state
-            if e < 0 or e < first or present[e + 1] == present[first if first > 0 else 0]:
-                # Not one real datapoint in the evaluation range.
-                self._used = ()
-                self.state = cw.no_data_state(self.rule, self.state)
-                return self.state
-        else:
-            if e >= 0:
+        if self.one_minute:
+            known = data.computed_until
+            if e > known:
                 data.complete(e)
-            if self.n == 1 and data.period > lag:
-                newest = data.partial(t, t - lag)
-                if newest == newest:
-                    # One evaluation period, and the newest (partly arrived) datapoint is real.
-                    self._used = (newest,)
-                    self.state = "ALARM" if self.compare(newest, self.threshold) else "OK"
-                    return self.state
+            self._count(e)
+            state, used, used_low = self._decide(t, e, self.state, known)
+            self.state, self._used, self._used_range = state, used, (used_low, e + 1)
+            return state
+        # The newest partial datapoint of a metric reads only its samples: the completed
+        # datapoints wait until something reads them (completing is a catch-up, in order).
+        if e >= 0 and not (self.n == 1 and data.period > lag and data.function is None):
+            data.complete(e)
+        if self.n == 1 and data.period > lag:
+            newest = data.partial(t, t - lag)
+            if newest == newest:
+                # One evaluation period, and the newest (partly arrived) datapoint is real.
+                self._used = (newest,)
+                self.state = "ALARM" if self.compare(newest, self.threshold) else "OK"
+                return self.state
+        if e >= 0:
+            data.complete(e)
         evaluation = cw.evaluate(self._range(t, lag, data.period, self.span), self.rule, self.state)
         self._used = evaluation.used
         self.state = evaluation.state
         return self.state
+
+    def run(self, t0: int, t1: int, lag: int, stop: Callable[[int], bool] | None = None, settled: int | None = None) -> int:
+        """Evaluate minutes ``t0`` to ``t1 - 1`` in turn; after a minute in ALARM, ``stop(t)``
+        says whether to end there. Returns the minute it ended at, or ``t1``. Datapoints
+        computed after ``settled`` (default: those this run computes) are in transit for the
+        minutes before theirs; :meth:`rewind` undoes the minutes from a given one on."""
+        self.trail_start = t0
+        trail = self.trail
+        trail.clear()
+        self.trail_state = self.state
+        data = self.datapoints
+        if not self.one_minute:
+            # One evaluation period of a metric: its newest (partly arrived) datapoints, in one go.
+            one_period = self.n == 1 and data.period > lag and data.function is None
+            compare, threshold = self.compare, self.threshold
+            for t, value in zip(range(t0, t1), data.newest(t0, t1, lag) if one_period else [NAN] * (t1 - t0), strict=True):
+                state: cw.State
+                if value == value:
+                    self._used = (value,)
+                    state = self.state = "ALARM" if compare(value, threshold) else "OK"
+                else:
+                    state = self.evaluate(t, lag)
+                trail.append(state)
+                if stop is not None and state == "ALARM" and stop(t):
+                    return t
+            return t1
+        # Datapoints computed before this run (an alarm evaluated after the replay on a scaling
+        # alarm's datapoints) are in its evaluation range: the general evaluation reads them.
+        known = data.computed_until if settled is None else settled
+        last = t1 - 1 - lag
+        if last > known:
+            data.complete(last)
+        self._count(last)
+        present, breaching = self.present, self.breaching
+        n, m, before_first, no_data = self.n, self.m, self.span - 1, self.no_data
+        # Each minute's n newest slots lie before the datapoints in transit (with a lag of more
+        # than 2 minutes they may not: minute by minute then).
+        aligned = lag <= self.span - n
+        state, used, used_low = self.state, self._used, self._used_range[0]
+        append = trail.append
+        start = t0
+        while start < t1:
+            t, chunk = start, min(start + CHUNK_MINUTES, t1)
+            # Minutes decided alike: every datapoint of their ranges real, with fewer than m or
+            # all of them breaching; or not one real (the state without data, unless it stays).
+            low, end = t - lag - n + 1, chunk - lag
+            alike: cw.State | None = None
+            if chunk - t > 1 and aligned and low >= 0:
+                real, hits = present[end] - present[low], breaching[end] - breaching[low]
+                if real == end - low and (hits < m or hits == real):
+                    alike, alike_used = ("ALARM" if hits == real and n >= m else "OK"), None
+            if alike is None and chunk - t > 1 and no_data is not None and present[max(0, end)] == present[max(0, t - before_first)]:
+                alike, alike_used = no_data, ()
+            if alike is not None:
+                if alike == "ALARM" and stop is not None:
+                    for k in range(t, chunk):
+                        append(alike)
+                        self.state, self._used, self._used_range = alike, alike_used, (k - lag - n + 1, k - lag + 1)
+                        if stop(k):
+                            return k
+                else:
+                    trail.extend([alike] * (chunk - t))
+                state, used, used_low = alike, alike_used, end - n
+                start = chunk
+                continue
+            for t in range(start, chunk):
+                state, used, used_low = self._decide(t, t - lag, state, known)
+                append(state)
+                if state == "ALARM" and stop is not None:
+                    self.state, self._used, self._used_range = state, used, (used_low, t - lag + 1)
+                    if stop(t):
+                        return t
+            start = chunk
+        self.state, self._used, self._used_range = state, used, (used_low, t1 - lag)
+        return t1
+
+    def _count(self, last: int) -> None:
+        """The running counts of real and breaching datapoints up to index ``last``."""
+        counted = self.counted
+        if counted > last:
+            return
+        present, breaching, values = self.present, self.breaching, self.datapoints.values
+        if last - counted >= SWEEP_MINUTES:
+            # In one sweep: NaN is neither equal to itself nor on either side of a threshold.
+            segment = values[counted:last + 1]
+            present[counted:last + 2] = accumulate(map(operator.eq, segment, segment), initial=present[counted])
+            breaching[counted:last + 2] = accumulate(map(self.compare, segment, repeat(self.threshold)), initial=breaching[counted])
+        else:
+            compare, threshold = self.compare, self.threshold
+            real, hits = present[counted], breaching[counted]
+            for i in range(counted, last + 1):
+                v = values[i]
+                if v == v:
+                    real += 1
+                    if compare(v, threshold):
+                        hits += 1
+                present[i + 1] = real
+                breaching[i + 1] = hits
+        self.counted = last + 1
+
+    def _decide(self, t: int, e: int, state: cw.State, known: int) -> tuple[cw.State, tuple[float, ...] | None, int]:
+        """The state at the end of minute ``t`` from the counts up to its newest arrived datapoint
+        ``e`` (``state``: the one before), and what it rests on: the datapoints, or None for the
+        real ones from the index returned to ``e``. Datapoints computed after ``known`` are in transit."""
+        first = t - self.span + 1
+        if e < first or e < 0:
+            # Not one datapoint of the evaluation range has arrived.
+            return self.no_data or state, (), 0
+        present, n = self.present, self.n
+        low = e - n + 1
+        lo = first if first > 0 else 0
+        newest = present[e + 1]
+        if low >= lo and newest - present[low] == n:
+            # The n newest real datapoints are the n before the ones still in transit.
+            return "ALARM" if self.breaching[e + 1] - self.breaching[low] >= self.m else "OK", None, low
+        if newest == present[lo]:
+            # Not one real datapoint in the evaluation range.
+            return self.no_data or state, (), 0
+        if e >= known:
+            self.state = state
+            decided = self._sparse(t, e, lo, newest - present[lo])
+            return decided, self._used, self._used_range[0]
+        # Datapoints computed before, after e (an alarm evaluated after the replay on a scaling
+        # alarm's datapoints), are in the range this reads.
+        evaluation = cw.evaluate(self._range(t, t - e, 1, self.span), self.rule, state)
+        return evaluation.state, evaluation.used, 0
+
+    def rewind(self, t: int, lag: int) -> None:
+        """Back to the end of minute ``t - 1`` of the last :meth:`run`."""
+        if t < self.trail_start + len(self.trail):
+            self.state = self.trail[t - 1 - self.trail_start] if t > self.trail_start else self.trail_state
+            self.counted = min(self.counted, max(0, t - lag))
+
+    def _sparse(self, t: int, e: int, lo: int, real: int) -> cw.State:
+        """:func:`~stable_fargate.review.alarms.evaluate`'s other cases, read from the counts: the
+        range ``[lo, e]`` holds ``real`` > 0 real datapoints, not the n newest in a row, and
+        nothing after ``e`` (in transit)."""
+        present, breaching, n, m = self.present, self.breaching, self.n, self.m
+        if real >= n:
+            # The n newest real datapoints decide: find the oldest of them.
+            start = e
+            while present[e + 1] - present[start] < n:
+                start -= 1
+            self._used = None
+            self._used_range = (start, e + 1)
+            return "ALARM" if breaching[e + 1] - breaching[start] >= m else "OK"
+        self._used = None
+        self._used_range = (lo, e + 1)
+        hits = breaching[e + 1] - breaching[lo]
+        if hits == real and self.treat_missing in ("missing", "ignore"):
+            # AWS's premature-alarm exception: the oldest real datapoint among the n newest
+            # slots (t - n + 1 .. t) is at least m periods old.
+            values = self.datapoints.values
+            oldest = next((i for i in range(max(t - n + 1, lo), e + 1) if values[i] == values[i]), None)
+            if oldest is not None and t + 1 - oldest >= m:
+                return "ALARM" if self.treat_missing == "missing" else self.state
+        fills = n - real if self.treat_missing == "breaching" else 0
+        return "ALARM" if hits + fills >= m else "OK"
 
     def _range(self, t: int, lag: int, period: int, span: int) -> list[float]:
         data = self.datapoints
@@ -427,8 +638,20 @@ class _SimAlarm:
         """The real datapoints the current state rests on, oldest first."""
         if self._used is None:
             low, high = self._used_range
-            self._used = tuple(self.datapoints.values[low:high])
+            self._used = tuple([v for v in self.datapoints.values[low:high] if v == v])
         return self._used
+
+    @property
+    def latest(self) -> float | None:
+        """The newest of :attr:`used` (None if there is none), without building it."""
+        if self._used is not None:
+            return self._used[-1] if self._used else None
+        low, high = self._used_range
+        values = self.datapoints.values
+        for i in range(high - 1, low - 1, -1):
+            if values[i] == values[i]:
+                return values[i]
+        return None
 
 
 @dataclass
@@ -483,7 +706,11 @@ class _FastForward:
         if backlog > 0 and (running > 0 or self.reads_age):
             return False
         synced = t - self.lag - 1
-        if synced < 0 or any(data.computed_until != synced for data in self.series):
+        if synced < 0:
+            return False
+        for data in self.series:
+            data.complete(synced)  # what waited to be read (see _SimAlarm.evaluate)
+        if any(data.computed_until != synced for data in self.series):
             return False
         if any(sim.datapoints.period == 1 and sim.counted != synced + 1 for sim, _, _ in self.alarms):
             return False
@@ -507,11 +734,13 @@ class _FastForward:
             end = min(end, resume_at)
         return end
 
-    def fill(self, t: int, end: int, *, grows_age: bool) -> None:
+    def fill(self, t: int, end: int, *, grown: list[float] | None) -> None:
+        """Copy minute ``t - 1`` over ``[t, end)``; ``grown``: the oldest message's age there,
+        while messages wait (published)."""
         length = end - t
         for series in self.samples:
-            if series is self.age and grows_age:
-                series[t:end] = [series[t - 1] + 60.0 * k for k in range(1, length + 1)]
+            if series is self.age and grown is not None:
+                series[t:end] = grown
             else:
                 series[t:end] = [series[t - 1]] * length
         first, last = t - self.lag, end - self.lag
@@ -655,6 +884,139 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
         later = [m for m in schedule if m > minute]
         return day * MINUTES_PER_DAY + min(later) if later else (day + 1) * MINUTES_PER_DAY + min(schedule)
 
+    empty_receives = 60.0 / receive_wait if receive_wait else settings.short_poll_receives_per_minute
+    datapoints = list({id(sim.datapoints): sim.datapoints for sim, _, _ in sim_alarms}.values())
+
+    def queue_minutes(t: int, end: int, states: list[tuple[float, float, int, int, bool, int, bool]] | None = None) -> float:
+        """Steps 2 and 3 (the queue, the samples published) and the outputs but the desired count,
+        minute by minute from ``t`` to ``end - 1``; returns the messages the last minute took. A
+        pass of :func:`steady` (``states``) also writes the desired count, keeps each minute's
+        state (the queue's, the SQS clock's, whether it was quiet), and stops before a long quiet
+        stretch (fast-forwarded instead)."""
+        nonlocal backlog, taken_total, oldest, last_activity, sleeping, resume_at
+        queued, total, waiting, active, asleep, resume = backlog, taken_total, oldest, last_activity, sleeping, resume_at
+        capacity = running * per_task_minute
+        held_by_tasks = running * held
+        billed = running + pending
+        insights = running > 0 or insights_at_zero
+        running_sample, desired_sample = float(running), float(desired)
+        cpu = running > 0 and cpu_read
+        quiet_since = forward.quiet_since if forward is not None and states is not None else None
+        taken = 0.0
+        for k in range(t, end):
+            if quiet_since is not None and k - quiet_since >= settle:
+                break
+            arrived = arrivals[k]
+            available = queued + arrived
+            taken = available if available <= capacity else capacity
+            queued = available - taken
+            total += taken
+            in_flight = min(held_by_tasks, taken * processing / 60 * held)
+            if queued > 1e-9:
+                waiting, age = _oldest_age(k, waiting, total, cumulative, arrivals)
+            else:
+                queued = 0.0
+                waiting = k + 1
+                age = processing if in_flight > 0 else 0.0
+            publishing = True
+            if sqs_idle_stop:
+                if arrived > 0 or running > 0 or queued > 0:
+                    if asleep:
+                        asleep, resume = False, k + SQS_RESUME_MINUTES
+                    active = k
+                elif k - active >= SQS_IDLE_MINUTES:
+                    asleep = True
+                publishing = not asleep and k >= resume
+            if publishing:
+                visible_s[k] = queued
+                inflight_s[k] = in_flight
+                age_s[k] = age if (queued > 0 or in_flight > 0) else NAN
+                if counts_read:
+                    sent_s[k] = arrived
+                    received_s[k] = taken
+                    deleted_s[k] = taken
+                    idle = running - taken / per_task_minute if running else 0.0
+                    empty_s[k] = max(0.0, idle) * empty_receives
+            if insights:
+                running_s[k] = running_sample
+                desired_s[k] = desired_sample
+            if cpu:
+                cpu_s[k] = cpu_idle + busy_span * (taken / capacity)
+            out_visible[k] = queued
+            out_inflight[k] = in_flight
+            out_age[k] = age
+            out_running[k] = running
+            out_billed[k] = billed
+            if states is not None:
+                out_desired[k] = desired
+                quiet = arrived == 0 and taken == 0 and (queued <= 0 or running == 0)
+                states.append((queued, total, waiting, active, asleep, resume, quiet))
+                quiet_since = (k if quiet_since is None else quiet_since) if quiet else None
+        backlog, taken_total, oldest, last_activity, sleeping, resume_at = queued, total, waiting, active, asleep, resume
+        return taken
+
+    def acts(sim: _SimAlarm, owner: _Policy | None, role: str) -> Callable[[int], bool]:
+        """Whether the policy invoked at minute k (its alarm in ALARM) would propose a capacity."""
+        if owner is None:
+            return lambda k: True
+        if ((role == "low" and desired <= minimum) or (role == "high" and desired >= maximum)
+                or (role == "step" and ((desired >= maximum and directions[owner.label] > 0)
+                                        or (desired <= minimum and directions[owner.label] < 0)))):
+            return lambda k: False
+        return lambda k: _propose(owner, role, sim, desired, (k + 1) * 60.0, minimum, maximum) is not None
+
+    def steady(t: int) -> int:
+        """Replay a steady stretch from minute ``t`` in passes, and return the first minute not
+        replayed. While no task starts and no scheduled action comes, the queue and the samples
+        follow from the arrivals alone: a pass computes them minute by minute (the same
+        :func:`queue_minute`), then runs each alarm through the pass, which ends at the first
+        minute a policy would propose a capacity (replayed on its own: the capacity changes
+        there); what was computed past it is forgotten. Passes double in length while nothing
+        acts (tests compare with the minute-by-minute replay)."""
+        limit = min(next_scheduled(t), minutes)
+        start, size = t, STEADY_MINUTES
+        while True:
+            end = min(start + size, limit)
+            stop = steady_pass(start, end)
+            if stop < end or stop == limit:
+                return stop
+            start, size = stop, min(2 * size, STEADY_MAX_MINUTES)
+
+    def steady_pass(t: int, end: int) -> int:
+        """One pass of :func:`steady` over at most minutes ``[t, end)``."""
+        nonlocal backlog, taken_total, oldest, last_activity, sleeping, resume_at
+        before = (backlog, taken_total, oldest, last_activity, sleeping, resume_at)
+        states: list[tuple[float, float, int, int, bool, int, bool]] = []
+        queue_minutes(t, end, states)
+        end = stop = t + len(states)
+        # The alarm that ended the last pass goes first: the others then run only up to where it stops.
+        stopper = None
+        for entry in order:
+            sim, owner, role = entry
+            ended = sim.run(t, stop, lag, acts(sim, owner, role), settled=t - 1 - lag)
+            if ended < stop:
+                stop, stopper = ended, entry
+        if stopper is not None:
+            order.remove(stopper)
+            order.insert(0, stopper)
+        if stop < end:
+            for data in datapoints:
+                data.rewind(stop - 1 - lag)
+            for sim, _, _ in sim_alarms:
+                sim.rewind(stop, lag)
+            for series in samples.values():
+                series[stop:end] = [NAN] * (end - stop)
+            backlog, taken_total, oldest, last_activity, sleeping, resume_at = states[stop - 1 - t][:6] if stop > t else before
+        if forward is not None:
+            for k in range(t, stop):
+                forward.observe(k, states[k - t][6])
+        return stop
+
+    order = list(sim_alarms)
+    sqs_idle_stop = settings.sqs_idle_stop
+    cpu_idle = settings.cpu_idle_percent
+    steady_from, backoff = 0, 1
+    settle = forward.settle if forward is not None else 0
     t = -1
     while t + 1 < minutes:
         t += 1
@@ -664,15 +1026,30 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
                                    last_activity + SQS_IDLE_MINUTES, resume_at)
             end = min(end, next_scheduled(t))
             if end - t >= 2:
-                forward.fill(t, end, grows_age=backlog > 0 and age_s[t - 1] == age_s[t - 1])
+                # Waiting messages age by the same formula as minute by minute (bit for bit).
+                grown = None
+                if backlog > 0:
+                    grown = []
+                    for k in range(t, end):
+                        oldest, age = _oldest_age(k, oldest, taken_total, cumulative, arrivals)
+                        grown.append(age)
+                forward.fill(t, end, grown=grown if age_s[t - 1] == age_s[t - 1] else None)
                 for floats in (out_visible, out_inflight):
                     floats[t:end] = [floats[t - 1]] * (end - t)
                 for counts in (out_running, out_desired, out_billed):
                     counts[t:end] = [counts[t - 1]] * (end - t)
-                grown = [out_age[t - 1] + 60.0 * k for k in range(1, end - t + 1)]
-                out_age[t:end] = grown if backlog > 0 else [out_age[t - 1]] * (end - t)
+                out_age[t:end] = grown if grown is not None else [out_age[t - 1]] * (end - t)
                 if running > 0 or backlog > 0:
                     last_activity = end - 1
+                t = end - 1
+                continue
+        if forward is not None and t >= steady_from and not pending and (t % MINUTES_PER_DAY) not in schedule:
+            end = steady(t)
+            # The minute it stopped at is replayed on its own (a policy may act there); after a
+            # stretch that did not start, the next tries wait a little longer each time.
+            backoff = 1 if end > t else min(2 * backoff, STEADY_MINUTES)
+            steady_from = max(end, t) + backoff
+            if end > t:
                 t = end - 1
                 continue
         # 1. Tasks.
@@ -680,61 +1057,18 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
             running += starting[t]
             pending -= starting[t]
             starting[t] = 0
-        # 2. Queue.
+        # 2-3. Queue and metrics.
         arrived = arrivals[t]
-        capacity = running * per_task_minute
-        available = backlog + arrived
-        taken = available if available <= capacity else capacity
-        backlog = available - taken
-        taken_total += taken
-        in_flight = min(running * held, taken * processing / 60 * held)
-        if backlog > 1e-9:
-            while oldest < t and cumulative[oldest + 1] <= taken_total + 1e-9:
-                oldest += 1
-            cohort = arrivals[oldest]
-            served_share = (taken_total - cumulative[oldest]) / cohort if cohort > 0 else 0.0
-            age = ((t + 1) - (oldest + min(1.0, max(0.0, served_share)))) * 60.0
-        else:
-            backlog = 0.0
-            oldest = t + 1
-            age = processing if in_flight > 0 else 0.0
-        # 3. Metrics.
-        publishing = True
-        if settings.sqs_idle_stop:
-            if arrived > 0 or running > 0 or backlog > 0:
-                if sleeping:
-                    sleeping, resume_at = False, t + SQS_RESUME_MINUTES
-                last_activity = t
-            elif t - last_activity >= SQS_IDLE_MINUTES:
-                sleeping = True
-            publishing = not sleeping and t >= resume_at
-        if publishing:
-            visible_s[t] = backlog
-            inflight_s[t] = in_flight
-            age_s[t] = age if (backlog > 0 or in_flight > 0) else NAN
-            if counts_read:
-                sent_s[t] = arrived
-                received_s[t] = taken
-                deleted_s[t] = taken
-                idle = running - taken / per_task_minute if running else 0.0
-                empty_s[t] = max(0.0, idle) * (60.0 / receive_wait if receive_wait else settings.short_poll_receives_per_minute)
-        if running > 0 or insights_at_zero:
-            running_s[t] = float(running)
-            desired_s[t] = float(desired)
-        if running > 0 and cpu_read:
-            cpu_s[t] = settings.cpu_idle_percent + busy_span * (taken / capacity)
-        out_visible[t] = backlog
-        out_inflight[t] = in_flight
-        out_age[t] = age
-        out_running[t] = running
-        out_billed[t] = running + pending
+        taken = queue_minutes(t, t + 1)
         # 4. Scheduled actions: a new minimum above the desired capacity scales out to it, a new
         # maximum below it scales in (https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-scheduled-scaling.html).
+        scheduled_change = False
         for action in schedule.get(t % MINUTES_PER_DAY, ()):
             minimum = action.min_capacity if action.min_capacity is not None else minimum
             maximum = action.max_capacity if action.max_capacity is not None else maximum
             bounded = max(minimum, min(maximum, desired))
             if bounded != desired:
+                scheduled_change = True
                 actions.append(Action(t, action.name, desired, bounded))
                 if bounded > desired:
                     starting[t + 1 + start_minutes] += bounded - desired
@@ -785,15 +1119,14 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
                 desired = new
         out_desired[t] = desired
         if forward is not None:
-            forward.observe(t, arrived == 0 and taken == 0 and not proposals and not starting[t + 1]
+            # A scheduled scale-in changes the running count after this minute's outputs were
+            # written: the minute is not quiet (the next one writes the new count).
+            forward.observe(t, arrived == 0 and taken == 0 and not proposals and not starting[t + 1] and not scheduled_change
                             and (backlog <= 0 or running == 0))
     for sim in notifying:
-        previous: cw.State = "INSUFFICIENT_DATA"
-        for t in range(minutes):
-            state = sim.evaluate(t, lag)
-            if state == "ALARM" and previous != "ALARM":
-                pages += 1
-            previous = state
+        sim.run(0, minutes, lag)
+        pages += sum(1 for before, state in zip(["INSUFFICIENT_DATA", *sim.trail], sim.trail, strict=False)
+                     if state == "ALARM" and before != "ALARM")
     return ReplayResult(
         service=service.name, environment=service.environment, trace=trace.name,
         processing_seconds=processing, processing_source=processing_source,
@@ -803,6 +1136,16 @@ def replay(service: Service, trace: Trace, settings: ReplaySettings | None = Non
         actions=tuple(actions), pages=pages, notes=tuple(dict.fromkeys(notes)),
         events=tuple((e.name, e.minute) for e in trace.events),
     )
+
+
+def _oldest_age(t: int, oldest: int, taken_total: float, cumulative: Sequence[float], arrivals: Sequence[float]) -> tuple[int, float]:
+    """The arrival minute of the oldest message not yet taken at the end of minute ``t`` (from
+    ``oldest`` on) and how many seconds it has waited, arrivals spread evenly over their minute."""
+    while oldest < t and cumulative[oldest + 1] <= taken_total + 1e-9:
+        oldest += 1
+    cohort = arrivals[oldest]
+    served_share = (taken_total - cumulative[oldest]) / cohort if cohort > 0 else 0.0
+    return oldest, ((t + 1) - (oldest + min(1.0, max(0.0, served_share)))) * 60.0
 
 
 def _rule(alarm: Alarm) -> cw.AlarmRule:
@@ -831,10 +1174,9 @@ def _propose(policy: _Policy, role: str, sim: _SimAlarm, desired: int, now: floa
         else:
             proposed = aas.clamp(direct, minimum, maximum)
         return proposed if cooldowns.allows(proposed, desired, now) else None
-    used = sim.used
-    if policy.tracking is None or not used:
+    latest = sim.latest
+    if policy.tracking is None or latest is None:
         return None
-    latest = used[-1]
     if role == "high":
         capacity = aas.tracking_capacity(cooldowns.base(desired, now), latest, policy.tracking.target)
         if capacity is None:
