@@ -85,6 +85,13 @@ def test_if_with_a_scalar_condition_picks_a_branch() -> None:
     assert same(column("IF(1, m1, m2)", m1=[1.0, _], m2=[9.0, 9.0]), [1, _])
 
 
+def test_if_computes_only_the_value_its_condition_chooses() -> None:
+    """CEIL(inf) raises in Python: computed only where m1 > 0 chooses it, it never runs here."""
+    inf = math.inf
+    assert same(column("IF(m1 > 0, CEIL(m2), 7)", m1=[0.0, 0.0, _], m2=[inf, inf, inf]), [7, 7, _])
+    assert same(column("IF(m1 > 0, IF(m2 > 1, m1, m2), 0)", m1=[2.0, 2.0, 0.0], m2=[3.0, 0.5, inf]), [2, 0.5, 0])
+
+
 # --- Arithmetic --------------------------------------------------------------------------------
 
 

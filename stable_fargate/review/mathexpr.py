@@ -469,15 +469,37 @@ class _Generator:
         if len(args) not in (2, 3):
             raise MathError("IF() takes a condition and one or two values")
         condition, condition_kind = self.node(args[0])
+        # Each value is computed only where the condition chooses it (its temporaries are
+        # read nowhere else: the generator shares no subexpression).
+        outer = self.lines
+        self.lines = true_lines = []
         true_value, true_kind = self.node(args[1])
+        self.lines = false_lines = []
         false_value, false_kind = self.node(args[2]) if len(args) == 3 else ("NAN", "series")
+        self.lines = outer
         if condition_kind == "scalar":
             kind: Kind = "series" if "series" in (true_kind, false_kind) else "scalar"
-            return self.temp(f"{true_value} if {condition} != 0 else {false_value}"), kind
+            return self.branches(f"{condition} != 0", (true_lines, true_value), (false_lines, false_value)), kind
         # A true condition with a missing series value gives 0; a false one with a missing
         # value drops the datapoint (the NaN stays).
         chosen = f"(0.0 if {true_value} != {true_value} else {true_value})" if true_kind == "series" else true_value
-        return self.temp(f"NAN if {condition} != {condition} else ({chosen} if {condition} != 0 else {false_value})"), "series"
+        return self.branches(f"{condition} != 0", (true_lines, chosen), (false_lines, false_value),
+                             missing=f"{condition} != {condition}"), "series"
+
+    def branches(self, test: str, chosen: tuple[list[str], str], other: tuple[list[str], str], missing: str | None = None) -> str:
+        """``if test: <chosen's lines> else: <other's lines>`` assigning one temporary (NaN
+        when ``missing``, tested first)."""
+        self.count += 1
+        name = f"t{self.count}"
+        if missing is not None:
+            self.lines += [f"if {missing}:", f"    {name} = NAN", f"elif {test}:"]
+        else:
+            self.lines.append(f"if {test}:")
+        for lines, value in (chosen, other):
+            self.lines += [f"    {line}" for line in lines] + [f"    {name} = {value}"]
+            if lines is chosen[0]:
+                self.lines.append("else:")
+        return name
 
     def fill(self, args: tuple[Node, ...]) -> tuple[str, Kind]:
         if len(args) != 2:
