@@ -472,9 +472,11 @@ class _Generator:
         # Each value is computed only where the condition chooses it (its temporaries are
         # read nowhere else: the generator shares no subexpression).
         outer = self.lines
-        self.lines = true_lines = []
+        true_lines: list[str] = []
+        false_lines: list[str] = []
+        self.lines = true_lines
         true_value, true_kind = self.node(args[1])
-        self.lines = false_lines = []
+        self.lines = false_lines
         false_value, false_kind = self.node(args[2]) if len(args) == 3 else ("NAN", "series")
         self.lines = outer
         if condition_kind == "scalar":
