@@ -382,38 +382,20 @@ def wake_step_scaling(
     bands: tuple[Step, ...],
 ) -> tuple[appscaling.StepScalingAction, cloudwatch.Alarm]:
     """Wake from zero on SQS metrics alone: nobody consumes -> exact ``ceil(visible / target)``."""
-    action = appscaling.StepScalingAction(
-        scope,
-        construct_id,
-        scaling_target=scalable_target,
-        adjustment_type=appscaling.AdjustmentType.EXACT_CAPACITY,
-        cooldown=cdk.seconds(defaults.SCALE_OUT_COOLDOWN_SECONDS),
-        metric_aggregation_type=appscaling.MetricAggregationType.MAXIMUM,
-    )
-    for band in bands:
-        action.add_adjustment(adjustment=band.add, lower_bound=band.lower, upper_bound=band.upper)
     signal = cloudwatch.MathExpression(
         expression=f"IF({NOBODY_CONSUMES}, CEIL(visible / {target}), 0)",
         using_metrics=dict(_queue_signals(queue)),
         label="Tasks to start: messages wait and no task consumes",
         period=cdk.seconds(defaults.SCALING_PERIOD_SECONDS),
     )
-    alarm = cloudwatch.Alarm(
-        scope,
-        f"{construct_id}Alarm",
+    return _step_policy_on_signal(
+        scope, construct_id, scalable_target=scalable_target, signal=signal, steps=bands,
+        adjustment_type=appscaling.AdjustmentType.EXACT_CAPACITY, cooldown_seconds=defaults.SCALE_OUT_COOLDOWN_SECONDS,
         alarm_description=(
             f"{service_name}: messages wait and no task consumes them (none in flight, no receive call in the "
             "minute); start the tasks that drain them within the acceptable latency."
         ),
-        metric=signal,
-        threshold=0,
-        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluation_periods=1,
-        datapoints_to_alarm=1,
-        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
     )
-    alarm.add_alarm_action(cw_actions.ApplicationScalingAction(action))
-    return action, alarm
 
 
 def burst_step_scaling(
@@ -434,16 +416,6 @@ def burst_step_scaling(
     no FILL: without a Container Insights datapoint the expression has none and the policy
     does nothing (waking from zero is the wake policy's job, on SQS metrics alone).
     """
-    action = appscaling.StepScalingAction(
-        scope,
-        construct_id,
-        scaling_target=scalable_target,
-        adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
-        cooldown=cdk.seconds(defaults.BURST_COOLDOWN_SECONDS),
-        metric_aggregation_type=appscaling.MetricAggregationType.MAXIMUM,
-    )
-    for step in steps:
-        action.add_adjustment(adjustment=step.add, lower_bound=step.lower, upper_bound=step.upper)
     signal = cloudwatch.MathExpression(
         expression=(
             f"IF({SOMEBODY_CONSUMES} AND visible > desired * {target}, CEIL(visible / {target}) - desired, 0)"
@@ -452,13 +424,44 @@ def burst_step_scaling(
         label="Tasks missing to drain the visible backlog within the acceptable latency",
         period=cdk.seconds(defaults.SCALING_PERIOD_SECONDS),
     )
-    alarm = cloudwatch.Alarm(
-        scope,
-        f"{construct_id}Alarm",
+    return _step_policy_on_signal(
+        scope, construct_id, scalable_target=scalable_target, signal=signal, steps=steps,
+        adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY, cooldown_seconds=defaults.BURST_COOLDOWN_SECONDS,
         alarm_description=(
             f"{service_name}: the visible backlog needs more tasks than are wanted to drain within the acceptable "
             "latency; add the missing tasks."
         ),
+    )
+
+
+def _step_policy_on_signal(
+    scope: Construct,
+    construct_id: str,
+    *,
+    scalable_target: appscaling.IScalableTarget,
+    signal: cloudwatch.IMetric,
+    steps: tuple[Step, ...],
+    adjustment_type: appscaling.AdjustmentType,
+    cooldown_seconds: int,
+    alarm_description: str,
+) -> tuple[appscaling.StepScalingAction, cloudwatch.Alarm]:
+    """A step policy invoked by an alarm on ``signal`` > 0 in one one-minute datapoint (a
+    missing datapoint does not breach): the signal's value picks the step (its maximum, when
+    the policy aggregates)."""
+    action = appscaling.StepScalingAction(
+        scope,
+        construct_id,
+        scaling_target=scalable_target,
+        adjustment_type=adjustment_type,
+        cooldown=cdk.seconds(cooldown_seconds),
+        metric_aggregation_type=appscaling.MetricAggregationType.MAXIMUM,
+    )
+    for step in steps:
+        action.add_adjustment(adjustment=step.add, lower_bound=step.lower, upper_bound=step.upper)
+    alarm = cloudwatch.Alarm(
+        scope,
+        f"{construct_id}Alarm",
+        alarm_description=alarm_description,
         metric=signal,
         threshold=0,
         comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
