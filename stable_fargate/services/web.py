@@ -1330,44 +1330,45 @@ class StableWebService(_StableService):
         alarm per group watches every release, at its own rate however small its share (a 10 %
         canary failing 10 % of its requests is 10 % here, 1 % at the load balancer)."""
         period = cdk.seconds(defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS)
-        rate = cloudwatch.MathExpression(
-            expression=f"IF(requests >= {defaults.WEB_5XX_MIN_REQUESTS}, 100 * FILL(errors, 0) / requests, 0)",
-            using_metrics={
-                "errors": group.metrics.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=period, statistic="Sum"),
-                "requests": group.metrics.request_count(period=period, statistic="Sum"),
-            },
-            period=period,
+        errors = group.metrics.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=period, statistic="Sum")
+        return self._release_alarm(
+            construct_id, group, value="100 * FILL(errors, 0) / requests", using={"errors": errors},
             label=f"{self.service_name} 5xx % of one target group's requests",
-        )
-        return rate.create_alarm(
-            self, construct_id,
-            alarm_description=f"{self.service_name}: more than {defaults.WEB_5XX_RATE_PERCENT} % of the requests one target "
+            description=f"{self.service_name}: more than {defaults.WEB_5XX_RATE_PERCENT} % of the requests one target "
             "group (a release's own traffic) serves answer 5xx; rolls a deployment back.",
             threshold=defaults.WEB_5XX_RATE_PERCENT,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=defaults.WEB_5XX_DATAPOINTS,
-            datapoints_to_alarm=defaults.WEB_5XX_DATAPOINTS,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
 
     def _release_latency_alarm(self, construct_id: str, group: elbv2.ApplicationTargetGroup, threshold: float) -> cloudwatch.Alarm:
         """One target group's response time (``defaults.WEB_RELEASE_LATENCY_STATISTIC``), in
         minutes with enough requests for a percentile to mean something."""
-        period = cdk.seconds(defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS)
         statistic = defaults.WEB_RELEASE_LATENCY_STATISTIC
-        latency = cloudwatch.MathExpression(
-            expression=f"IF(requests >= {defaults.WEB_5XX_MIN_REQUESTS}, latency, 0)",
-            using_metrics={
-                "latency": group.metrics.target_response_time(period=period, statistic=statistic),
-                "requests": group.metrics.request_count(period=period, statistic="Sum"),
-            },
-            period=period,
+        latency = group.metrics.target_response_time(period=cdk.seconds(defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS), statistic=statistic)
+        return self._release_alarm(
+            construct_id, group, value="latency", using={"latency": latency},
             label=f"{self.service_name} {statistic} response time of one target group (s)",
-        )
-        return latency.create_alarm(
-            self, construct_id,
-            alarm_description=f"{self.service_name}: the {statistic} response time of one target group (a release's own "
+            description=f"{self.service_name}: the {statistic} response time of one target group (a release's own "
             f"traffic) is above {threshold:g} s; rolls a deployment back.",
+            threshold=threshold,
+        )
+
+    def _release_alarm(
+        self, construct_id: str, group: elbv2.ApplicationTargetGroup, *, value: str, using: dict[str, cloudwatch.IMetric],
+        label: str, description: str, threshold: float,
+    ) -> cloudwatch.Alarm:
+        """An alarm on one target group's own traffic that rolls a deployment back: ``value``
+        (over the metrics ``using``) in minutes with at least ``WEB_5XX_MIN_REQUESTS`` requests,
+        0 in quieter ones (too few requests to judge a release by)."""
+        period = cdk.seconds(defaults.DEPLOYMENT_ALARM_PERIOD_SECONDS)
+        signal = cloudwatch.MathExpression(
+            expression=f"IF(requests >= {defaults.WEB_5XX_MIN_REQUESTS}, {value}, 0)",
+            using_metrics={**using, "requests": group.metrics.request_count(period=period, statistic="Sum")},
+            period=period,
+            label=label,
+        )
+        return signal.create_alarm(
+            self, construct_id,
+            alarm_description=description,
             threshold=threshold,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluation_periods=defaults.WEB_5XX_DATAPOINTS,
