@@ -36,7 +36,6 @@ from typing import Any, Final, Literal
 import jsii
 from aws_cdk import Duration, Fn, IStableAnyProducer, Lazy, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
@@ -46,6 +45,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from stable_fargate import defaults
+from stable_fargate._cdk_values import sns_action
 from stable_fargate._retention import log_retention, removal_policy
 from stable_fargate._typecheck import checked_inputs
 from stable_fargate.config.models import DatabaseSizing, EnvironmentSpec
@@ -511,42 +511,41 @@ class HardenedPostgres(Construct):
         name = self.instance_identifier
         storage_bytes = self.sizing.allocated_storage_gib * 2**30
         free_threshold = storage_bytes * defaults.DATABASE_FREE_STORAGE_ALARM_PERCENT // 100
-        self.cpu_alarm = self.instance.metric_cpu_utilization(period=period, statistic="Average").create_alarm(
-            self, "CpuAlarm",
-            alarm_description=f"{name}: CPU above {defaults.DATABASE_CPU_ALARM_PERCENT} % for {periods} minutes.",
-            threshold=defaults.DATABASE_CPU_ALARM_PERCENT,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=periods,
-            datapoints_to_alarm=periods,
-            treat_missing_data=cloudwatch.TreatMissingData.MISSING,
+        above, below = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
+
+        def sustained(construct_id: str, metric: cloudwatch.Metric, description: str, threshold: float,
+                      comparison: cloudwatch.ComparisonOperator) -> cloudwatch.Alarm:
+            """Every datapoint of ``periods`` minutes breaching; notifies on ALARM and on OK."""
+            alarm = metric.create_alarm(
+                self, construct_id,
+                alarm_description=description,
+                threshold=threshold,
+                comparison_operator=comparison,
+                evaluation_periods=periods,
+                datapoints_to_alarm=periods,
+                treat_missing_data=cloudwatch.TreatMissingData.MISSING,
+            )
+            alarm.add_alarm_action(sns_action(self.alarm_topic))
+            alarm.add_ok_action(sns_action(self.alarm_topic))
+            return alarm
+
+        self.cpu_alarm = sustained(
+            "CpuAlarm", self.instance.metric_cpu_utilization(period=period, statistic="Average"),
+            f"{name}: CPU above {defaults.DATABASE_CPU_ALARM_PERCENT} % for {periods} minutes.",
+            defaults.DATABASE_CPU_ALARM_PERCENT, above,
         )
-        self.storage_alarm = self.instance.metric_free_storage_space(period=period, statistic="Minimum").create_alarm(
-            self, "FreeStorageAlarm",
-            alarm_description=(
-                f"{name}: free storage below {defaults.DATABASE_FREE_STORAGE_ALARM_PERCENT} % of the allocated "
-                f"{self.sizing.allocated_storage_gib} GiB; autoscaling grows it up to {self.sizing.storage_ceiling_gib} GiB."
-            ),
-            threshold=free_threshold,
-            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-            evaluation_periods=periods,
-            datapoints_to_alarm=periods,
-            treat_missing_data=cloudwatch.TreatMissingData.MISSING,
+        self.storage_alarm = sustained(
+            "FreeStorageAlarm", self.instance.metric_free_storage_space(period=period, statistic="Minimum"),
+            f"{name}: free storage below {defaults.DATABASE_FREE_STORAGE_ALARM_PERCENT} % of the allocated "
+            f"{self.sizing.allocated_storage_gib} GiB; autoscaling grows it up to {self.sizing.storage_ceiling_gib} GiB.",
+            free_threshold, below,
         )
-        self.connections_alarm = self.instance.metric_database_connections(period=period, statistic="Maximum").create_alarm(
-            self, "ConnectionsAlarm",
-            alarm_description=(
-                f"{name}: database connections above {defaults.DATABASE_CONNECTIONS_ALARM_PERCENT} % of the proxy's limit "
-                f"({self._budget.limit}); the connection budget's assumptions no longer hold."
-            ),
-            threshold=math.ceil(self._budget.limit * defaults.DATABASE_CONNECTIONS_ALARM_PERCENT / 100),
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=periods,
-            datapoints_to_alarm=periods,
-            treat_missing_data=cloudwatch.TreatMissingData.MISSING,
+        self.connections_alarm = sustained(
+            "ConnectionsAlarm", self.instance.metric_database_connections(period=period, statistic="Maximum"),
+            f"{name}: database connections above {defaults.DATABASE_CONNECTIONS_ALARM_PERCENT} % of the proxy's limit "
+            f"({self._budget.limit}); the connection budget's assumptions no longer hold.",
+            math.ceil(self._budget.limit * defaults.DATABASE_CONNECTIONS_ALARM_PERCENT / 100), above,
         )
-        for alarm in (self.cpu_alarm, self.storage_alarm, self.connections_alarm):
-            alarm.add_alarm_action(cw_actions.SnsAction(self.alarm_topic))
-            alarm.add_ok_action(cw_actions.SnsAction(self.alarm_topic))
 
 
 def _service_kind(service: ServiceLike) -> ServiceKind:
