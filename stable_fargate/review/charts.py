@@ -65,11 +65,7 @@ def replay_chart(workers: Sequence[WorkerReview], path: Path, *, labels: Sequenc
         axis.grid(alpha=0.3)
         axis.legend(fontsize=7, loc="upper right")
     figure.suptitle(title or f"Scaling replay: {first.trace}", fontsize=11)
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=DPI)
-    plt.close(figure)
-    return path
+    return _save(plt, figure, path)
 
 
 def cost_chart(costs: Sequence[EnvironmentCost], path: Path, *, title: str = "Monthly Fargate cost per environment") -> Path:
@@ -94,11 +90,7 @@ def cost_chart(costs: Sequence[EnvironmentCost], path: Path, *, title: str = "Mo
     axis.grid(axis="y", alpha=0.3)
     axis.legend(fontsize=8)
     axis.set_title(title, fontsize=11)
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=DPI)
-    plt.close(figure)
-    return path
+    return _save(plt, figure, path)
 
 
 def rollout_chart(rollouts: Sequence[Rollout], path: Path, *, title: str = "One rollout batch") -> Path:
@@ -122,6 +114,11 @@ def rollout_chart(rollouts: Sequence[Rollout], path: Path, *, title: str = "One 
     axis.grid(axis="x", alpha=0.3)
     axis.legend(fontsize=7, loc="lower right", ncol=math.ceil(len(phases) / 2))
     axis.set_title(title, fontsize=11)
+    return _save(plt, figure, path)
+
+
+def _save(plt: Any, figure: Any, path: Path) -> Path:
+    """Lay out, write ``path`` (its folder made) and free the figure (pyplot keeps it otherwise)."""
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=DPI)
