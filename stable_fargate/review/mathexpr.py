@@ -493,14 +493,10 @@ class _Generator:
         when ``missing``, tested first)."""
         self.count += 1
         name = f"t{self.count}"
-        if missing is not None:
-            self.lines += [f"if {missing}:", f"    {name} = NAN", f"elif {test}:"]
-        else:
-            self.lines.append(f"if {test}:")
-        for lines, value in (chosen, other):
-            self.lines += [f"    {line}" for line in lines] + [f"    {name} = {value}"]
-            if lines is chosen[0]:
-                self.lines.append("else:")
+        (chosen_lines, chosen_value), (other_lines, other_value) = chosen, other
+        head = [f"if {missing}:", f"    {name} = NAN", f"elif {test}:"] if missing is not None else [f"if {test}:"]
+        self.lines += [*head, *(f"    {line}" for line in chosen_lines), f"    {name} = {chosen_value}",
+                       "else:", *(f"    {line}" for line in other_lines), f"    {name} = {other_value}"]
         return name
 
     def fill(self, args: tuple[Node, ...]) -> tuple[str, Kind]:
